@@ -1,0 +1,65 @@
+//===- Pass.h - Named passes over the IR ------------------------*- C++ -*-===//
+//
+// Each pass is a named unit `Error run(AnalysisContext &)` listed in
+// Passes.def, selectable by name (--passes=a,b) and printable for tests
+// (print<name>). Passes are configured by the option structs in
+// AnalysisOptions; none reads a command-line flag.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef VRAM_ANALYSIS_PASS_H
+#define VRAM_ANALYSIS_PASS_H
+
+#include "vram/IR/Graph.h"
+#include "vram/Support/Diagnostics.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <memory>
+
+namespace llvm {
+class raw_ostream;
+}
+
+namespace vram {
+
+struct AnalysisOptions {
+  /// Unknown ops, unpriced tensors and other soft problems become errors.
+  bool Strict = false;
+};
+
+/// What the passes share: the model, options, diagnostics and the results
+/// of earlier passes.
+struct AnalysisContext {
+  AnalysisContext(Model &M, const AnalysisOptions &Opts, Diagnostics &Diags)
+      : M(M), Opts(Opts), Diags(Diags) {}
+  Model &M;
+  const AnalysisOptions &Opts;
+  Diagnostics &Diags;
+
+  /// Filled by shape-inference: values (of any graph) without a concrete
+  /// shape after propagation, in topological order.
+  std::vector<const Value *> Unpriced;
+};
+
+struct PassInfo {
+  llvm::StringRef Name;
+  llvm::Error (*Run)(AnalysisContext &);
+  void (*Print)(AnalysisContext &, llvm::raw_ostream &);
+  llvm::StringRef Description;
+};
+
+#define PASS(NAME, RUN, PRINT, DESCRIPTION)                                    \
+  llvm::Error RUN(AnalysisContext &);                                          \
+  void PRINT(AnalysisContext &, llvm::raw_ostream &);
+#include "vram/Analysis/Passes.def"
+
+/// Every registered pass, in pipeline order.
+llvm::ArrayRef<PassInfo> allPasses();
+const PassInfo *findPass(llvm::StringRef Name);
+
+} // namespace vram
+
+#endif // VRAM_ANALYSIS_PASS_H

@@ -1,0 +1,106 @@
+//===- ShapeFunctions.h - Per-op shape and value rules ----------*- C++ -*-===//
+//
+// The table of shape functions, keyed by (domain, op type, opset range).
+// A shape function reads its node's input dtypes, shapes and (when known)
+// small contents, and sets each output's dtype, shape and, where it can,
+// contents (shape arithmetic: Shape -> Gather -> Concat -> Reshape chains).
+//
+// Contract:
+//  - set every present output's dtype whenever it can be known;
+//  - set as much of each output's shape as the inputs allow (unknown rank
+//    or Shape::Unknown dims are fine; the pass reports what stays unknown);
+//  - return an error only when the node is definitely malformed given
+//    known facts (a broadcast of 3 against 5, a Reshape whose counts cannot
+//    match, a required input missing, an attribute of the wrong kind);
+//  - propagate contents only for outputs of at most MaxKnownElements
+//    elements, with exact integer arithmetic.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef VRAM_ANALYSIS_SHAPEFUNCTIONS_H
+#define VRAM_ANALYSIS_SHAPEFUNCTIONS_H
+
+#include "vram/IR/Graph.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <functional>
+
+namespace vram {
+
+class ShapeContext {
+public:
+  ShapeContext(Node &N,
+               std::function<llvm::Error(Graph &)> InferSubgraph = nullptr)
+      : N(N), InferSubgraph(std::move(InferSubgraph)) {}
+
+  Node &node() { return N; }
+  int64_t opset() const { return N.OpsetVersion; }
+  unsigned numInputs() const { return N.Inputs.size(); }
+  unsigned numOutputs() const { return N.Outputs.size(); }
+
+  /// Input I, or nullptr when absent or omitted.
+  Value *in(unsigned I) const { return N.input(I); }
+  bool hasInput(unsigned I) const { return in(I) != nullptr; }
+  /// Output I, or nullptr when absent or omitted.
+  Value *out(unsigned I) const { return N.output(I); }
+
+  /// Known contents of input I, or nullptr.
+  const TensorData *data(unsigned I) const {
+    Value *V = in(I);
+    return V && V->Data ? V->Data.getPointer() : nullptr;
+  }
+  /// Contents of input I as int64s when known (a 1-D or scalar int tensor).
+  llvm::Optional<llvm::SmallVector<int64_t, 8>> ints(unsigned I) const;
+
+  /// Sets output I's dtype and shape (no-op when the output is omitted).
+  void setOutput(unsigned I, DType T, const Shape &S);
+  /// Also records known contents; ignored when the shape is not concrete,
+  /// has more than MaxKnownElements elements, or does not match Data's size.
+  void setOutput(unsigned I, DType T, const Shape &S, TensorData Data);
+
+  /// Error "<node>: Msg" for a malformed node.
+  llvm::Error error(const llvm::Twine &Msg) const;
+  /// Error unless input I is present and has a known dtype.
+  llvm::Error requireInput(unsigned I) const;
+
+  /// Runs shape propagation over a subgraph of this node (If/Loop/Scan).
+  llvm::Error inferSubgraph(Graph &G) {
+    if (!InferSubgraph)
+      return llvm::Error::success();
+    return InferSubgraph(G);
+  }
+
+private:
+  Node &N;
+  std::function<llvm::Error(Graph &)> InferSubgraph;
+};
+
+using ShapeFn = llvm::Error (*)(ShapeContext &);
+
+struct ShapeRule {
+  const char *Domain; ///< "" for ai.onnx
+  const char *OpType;
+  int64_t MinVersion; ///< first opset version the rule applies to
+  int64_t MaxVersion; ///< last opset version it applies to (inclusive)
+  ShapeFn Fn;
+};
+
+constexpr int64_t AnyVersion = INT64_MAX;
+
+/// ai.onnx rules (lib/Analysis/ShapeFunctionsOnnx.cpp).
+llvm::ArrayRef<ShapeRule> onnxShapeRules();
+/// com.microsoft, ORT training ops, org.pytorch.aten and the ai.onnx fused ops of opset 23+
+/// (lib/Analysis/ShapeFunctionsFused.cpp).
+llvm::ArrayRef<ShapeRule> fusedShapeRules();
+
+/// Finds the rule for (domain, op type, version); nullptr when none.
+const ShapeRule *findShapeRule(llvm::StringRef Domain, llvm::StringRef OpType,
+                               int64_t Version);
+
+} // namespace vram
+
+#endif // VRAM_ANALYSIS_SHAPEFUNCTIONS_H

@@ -1,0 +1,54 @@
+//===- Frontend.h - Reading ONNX models into the IR -------------*- C++ -*-===//
+//
+// The only component that sees ONNX or protobuf types. Reads binary .onnx,
+// ONNX textual syntax (.onnxtxt) and protobuf text format (.textproto),
+// never opens external data files and never copies weight payloads into the
+// IR, inlines model-local functions, keeps subgraphs as child graphs, sorts
+// nodes topologically and binds symbolic input dims.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef VRAM_FRONTEND_FRONTEND_H
+#define VRAM_FRONTEND_FRONTEND_H
+
+#include "vram/IR/Graph.h"
+#include "vram/Support/Diagnostics.h"
+
+#include "llvm/Support/Error.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace vram {
+
+enum class InputFormat { Auto, Binary, Text, TextProto };
+
+struct LoadOptions {
+  InputFormat Format = InputFormat::Auto;
+  /// Symbolic dim bindings (--dim NAME=VALUE), in command-line order.
+  std::vector<std::pair<std::string, int64_t>> Dims;
+  /// Graph inputs matching this regex are parameters (weights passed as
+  /// inputs); empty means the automatic rule (see docs/frontend.md).
+  std::string ParamInputs;
+  /// Graph inputs matching this regex are data, never parameters.
+  std::string DataInputs;
+  /// Maximum nesting of subgraphs and function calls.
+  unsigned MaxDepth = 64;
+};
+
+/// Loads Path ("-" for stdin). Errors carry no file prefix; the driver adds
+/// it.
+llvm::Expected<std::unique_ptr<Model>>
+loadModel(llvm::StringRef Path, const LoadOptions &Opts, Diagnostics &Diags);
+
+/// Loads from an in-memory buffer (fuzzing, tests). Name is used for
+/// relative external-data checks only.
+llvm::Expected<std::unique_ptr<Model>>
+loadModelFromBuffer(llvm::StringRef Buffer, llvm::StringRef Name,
+                    const LoadOptions &Opts, Diagnostics &Diags);
+
+} // namespace vram
+
+#endif // VRAM_FRONTEND_FRONTEND_H

@@ -1,0 +1,195 @@
+//===- Driver.cpp - The vram-opt driver -----------------------------------===//
+
+#include "vram/Driver/Driver.h"
+#include "vram/Analysis/Pass.h"
+#include "vram/Frontend/Frontend.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Regex.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+
+namespace vram {
+
+namespace {
+
+cl::OptionCategory ToolCat("vram-opt options");
+
+cl::opt<std::string> InputFile(cl::Positional, cl::desc("<model.onnx | ->"),
+                               cl::init("-"), cl::cat(ToolCat));
+cl::opt<std::string> OutputFile("o", cl::desc("Write the report to <file>"),
+                                cl::value_desc("file"), cl::init("-"),
+                                cl::cat(ToolCat));
+cl::list<std::string>
+    Dims("dim",
+         cl::desc("Bind a symbolic input dim: --dim NAME=VALUE (repeatable)"),
+         cl::value_desc("NAME=VALUE"), cl::cat(ToolCat));
+cl::opt<InputFormat> Format(
+    "input-format", cl::desc("How to read the model (default: by extension)"),
+    cl::values(clEnumValN(InputFormat::Auto, "auto", "by file extension"),
+               clEnumValN(InputFormat::Binary, "binary", "binary protobuf"),
+               clEnumValN(InputFormat::Text, "text", "ONNX textual syntax"),
+               clEnumValN(InputFormat::TextProto, "textproto",
+                          "protobuf text format")),
+    cl::init(InputFormat::Auto), cl::cat(ToolCat));
+cl::opt<std::string> ParamInputs(
+    "param-inputs",
+    cl::desc("Graph inputs whose names match REGEX are parameters "
+             "(default: automatic rule, see docs/frontend.md)"),
+    cl::value_desc("REGEX"), cl::cat(ToolCat));
+cl::opt<std::string>
+    DataInputs("data-inputs",
+               cl::desc("Graph inputs whose names match REGEX are data, "
+                        "never parameters"),
+               cl::value_desc("REGEX"), cl::cat(ToolCat));
+cl::opt<bool> Strict("strict",
+                     cl::desc("Treat unknown ops and unpriced tensors as "
+                              "errors"),
+                     cl::cat(ToolCat));
+cl::opt<bool> PrintIR("print-ir",
+                      cl::desc("Print every value's kind, dtype and shape "
+                               "after shape inference"),
+                      cl::cat(ToolCat));
+cl::opt<std::string> Passes(
+    "passes",
+    cl::desc("Run these passes in order (comma-separated; print<NAME> runs "
+             "a pass's printer); see --list-passes"),
+    cl::value_desc("a,b,print<b>"), cl::cat(ToolCat));
+cl::opt<bool> ListPasses("list-passes", cl::desc("List the passes and exit"),
+                         cl::cat(ToolCat));
+
+struct ToolRun {
+  std::string File;
+  Diagnostics Diags;
+
+  int fail(Error E) {
+    std::string Msg = toString(std::move(E));
+    printWarnings();
+    WithColor::error(errs(), "vram-opt") << File << ": " << Msg << '\n';
+    return 1;
+  }
+  void printWarnings() {
+    for (const std::string &W : Diags.warnings())
+      WithColor::warning(errs(), "vram-opt") << File << ": " << W << '\n';
+    Printed = Diags.warnings().size();
+  }
+  size_t Printed = 0;
+};
+
+Expected<std::vector<std::pair<std::string, int64_t>>> parseDims() {
+  std::vector<std::pair<std::string, int64_t>> Out;
+  for (const std::string &D : Dims) {
+    StringRef Name, Val;
+    std::tie(Name, Val) = StringRef(D).split('=');
+    int64_t V;
+    Name = Name.trim();
+    if (Name.empty() || Val.trim().getAsInteger(10, V))
+      return makeError("--dim '" + D + "': expected NAME=VALUE, for example "
+                       "--dim batch=1");
+    Out.emplace_back(Name.str(), V);
+  }
+  return Out;
+}
+
+/// The pipeline to run: (pass, print?) pairs.
+Expected<std::vector<std::pair<const PassInfo *, bool>>> parsePipeline() {
+  std::vector<std::pair<const PassInfo *, bool>> Steps;
+  if (Passes.empty()) {
+    for (const PassInfo &P : allPasses())
+      Steps.emplace_back(&P, false);
+    return Steps;
+  }
+  SmallVector<StringRef, 8> Names;
+  StringRef(Passes).split(Names, ',', -1, false);
+  for (StringRef Name : Names) {
+    Name = Name.trim();
+    bool Print = Name.consume_front("print<") && Name.consume_back(">");
+    const PassInfo *P = findPass(Name);
+    if (!P)
+      return makeError("--passes: unknown pass '" + Name +
+                       "' (see --list-passes)");
+    Steps.emplace_back(P, Print);
+  }
+  return Steps;
+}
+
+} // namespace
+
+int runVramOpt(int Argc, char **Argv) {
+  InitLLVM X(Argc, Argv);
+  cl::HideUnrelatedOptions(ToolCat);
+  cl::ParseCommandLineOptions(
+      Argc, Argv,
+      "vram-opt: accelerator memory analysis of ONNX transformer models\n\n"
+      "  Reads an ONNX model (binary .onnx, textual .onnxtxt, .textproto; '-'\n"
+      "  for stdin), binds symbolic dims, propagates shapes and reports where\n"
+      "  the memory of training or serving it goes.\n");
+
+  if (ListPasses) {
+    for (const PassInfo &P : allPasses())
+      outs() << P.Name << "  " << P.Description << '\n';
+    return 0;
+  }
+
+  ToolRun Run;
+  Run.File = InputFile == "-" ? std::string("<stdin>") : InputFile.getValue();
+  Run.Diags.Strict = Strict;
+
+  auto DimList = parseDims();
+  if (!DimList)
+    return Run.fail(DimList.takeError());
+  auto Pipeline = parsePipeline();
+  if (!Pipeline)
+    return Run.fail(Pipeline.takeError());
+
+  LoadOptions LO;
+  LO.Format = Format;
+  LO.Dims = std::move(*DimList);
+  LO.ParamInputs = ParamInputs;
+  LO.DataInputs = DataInputs;
+  for (const std::string *R : {&LO.ParamInputs, &LO.DataInputs}) {
+    std::string Err;
+    if (!R->empty() && !Regex(*R).isValid(Err))
+      return Run.fail(makeError("invalid regular expression '" + *R +
+                                "': " + Err));
+  }
+
+  auto M = loadModel(InputFile, LO, Run.Diags);
+  if (!M)
+    return Run.fail(M.takeError());
+
+  AnalysisOptions AO;
+  AO.Strict = Strict;
+  AnalysisContext Ctx(**M, AO, Run.Diags);
+
+  std::error_code EC;
+  ToolOutputFile Out(OutputFile, EC, sys::fs::OF_None);
+  if (EC) {
+    Run.File = OutputFile;
+    return Run.fail(makeError("cannot open output file: " + EC.message()));
+  }
+
+  for (auto &Step : *Pipeline) {
+    if (Error E = Step.first->Run(Ctx))
+      return Run.fail(std::move(E));
+    if (Step.second)
+      Step.first->Print(Ctx, Out.os());
+  }
+  if (PrintIR)
+    printIR(*Ctx.M.Main, Out.os());
+
+  // The report first, then the warnings (stdout is buffered, stderr not).
+  Out.os().flush();
+  Run.printWarnings();
+  Out.keep();
+  return 0;
+}
+
+} // namespace vram

@@ -1,0 +1,994 @@
+//===- Frontend.cpp - Reading ONNX models into the IR ---------------------===//
+//
+// Parsing (binary, textual syntax, protobuf text), function inlining,
+// graph construction, topological sorting and dim binding. ONNX's own
+// schemas are consulted for input/output arity where the installed library
+// knows the op; nothing here lets an ONNX exception escape.
+//
+//===----------------------------------------------------------------------===//
+
+#include "vram/Frontend/Frontend.h"
+
+#include "onnx/defs/parser.h"
+#include "onnx/defs/schema.h"
+#include "onnx/onnx_pb.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Regex.h"
+
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <set>
+
+using namespace llvm;
+
+namespace vram {
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Parsing
+//===----------------------------------------------------------------------===//
+
+class TextProtoErrors : public google::protobuf::io::ErrorCollector {
+public:
+  std::string First;
+  void AddError(int Line, int Column, const std::string &Message) override {
+    if (First.empty())
+      First = "line " + std::to_string(Line + 1) + ", column " +
+              std::to_string(Column + 1) + ": " + Message;
+  }
+};
+
+InputFormat sniffFormat(StringRef Name, StringRef Buf) {
+  if (Name.endswith(".onnxtxt"))
+    return InputFormat::Text;
+  if (Name.endswith(".textproto") || Name.endswith(".pbtxt") ||
+      Name.endswith(".prototxt"))
+    return InputFormat::TextProto;
+  if (Name != "-")
+    return InputFormat::Binary;
+  // stdin: textual syntax starts (after comments) with '<'; protobuf text
+  // format with a field name; anything else is binary.
+  StringRef S = Buf;
+  while (true) {
+    S = S.ltrim();
+    if (S.startswith("#")) {
+      S = S.drop_until([](char C) { return C == '\n'; });
+      continue;
+    }
+    break;
+  }
+  if (S.startswith("<"))
+    return InputFormat::Text;
+  if (!S.empty() && (isAlpha(S.front()) || S.front() == '_') &&
+      all_of(S.take_front(256), [](char C) {
+        return isPrint(C) || isSpace(C);
+      }))
+    return InputFormat::TextProto;
+  return InputFormat::Binary;
+}
+
+Error parseModelProto(StringRef Buf, InputFormat Fmt, onnx::ModelProto &MP) {
+  if (Buf.empty())
+    return makeError("file is empty");
+  switch (Fmt) {
+  case InputFormat::Text: {
+    std::string Copy = Buf.str(); // the parser needs a NUL terminator
+    try {
+      onnx::OnnxParser Parser(Copy.c_str());
+      auto Status = Parser.Parse(MP);
+      if (!Status.IsOK())
+        return makeError("cannot parse ONNX textual syntax: " +
+                         Status.ErrorMessage());
+    } catch (const std::exception &E) {
+      return makeError(Twine("cannot parse ONNX textual syntax: ") + E.what());
+    }
+    return Error::success();
+  }
+  case InputFormat::TextProto: {
+    google::protobuf::TextFormat::Parser P;
+    TextProtoErrors Errs;
+    P.RecordErrorsTo(&Errs);
+    if (!P.ParseFromString(Buf.str(), &MP))
+      return makeError("cannot parse protobuf text format: " + Errs.First);
+    return Error::success();
+  }
+  case InputFormat::Auto:
+  case InputFormat::Binary:
+    break;
+  }
+  if (Buf.size() > static_cast<size_t>(INT_MAX))
+    return makeError("file is larger than protobuf's 2 GiB limit");
+  google::protobuf::io::CodedInputStream In(
+      reinterpret_cast<const uint8_t *>(Buf.data()),
+      static_cast<int>(Buf.size()));
+  In.SetRecursionLimit(200);
+  if (!MP.ParseFromCodedStream(&In) || !In.ConsumedEntireMessage())
+    return makeError("not a valid ONNX model: the protobuf is malformed or "
+                     "truncated");
+  return Error::success();
+}
+
+//===----------------------------------------------------------------------===//
+// Tensor contents
+//===----------------------------------------------------------------------===//
+
+double halfToDouble(uint16_t H) {
+  int Sign = (H >> 15) & 1, Exp = (H >> 10) & 0x1f, Mant = H & 0x3ff;
+  double V;
+  if (Exp == 0)
+    V = std::ldexp(Mant, -24);
+  else if (Exp == 31)
+    V = Mant ? NAN : INFINITY;
+  else
+    V = std::ldexp(Mant + 1024, Exp - 25);
+  return Sign ? -V : V;
+}
+
+double bf16ToDouble(uint16_t H) {
+  uint32_t Bits = static_cast<uint32_t>(H) << 16;
+  float F;
+  std::memcpy(&F, &Bits, 4);
+  return F;
+}
+
+template <typename T> T readLE(const char *P) {
+  T V;
+  std::memcpy(&V, P, sizeof(T)); // little-endian hosts only (x86-64, arm64)
+  return V;
+}
+
+/// Decodes the contents of a small embedded tensor; None when not decodable
+/// (external, too large, inconsistent sizes, unsupported dtype).
+Optional<TensorData> decodeTensor(const onnx::TensorProto &T, DType Ty,
+                                  uint64_t N) {
+  if (N > MaxKnownElements ||
+      T.data_location() == onnx::TensorProto::EXTERNAL)
+    return None;
+  TensorData D;
+  D.IsFloat = isFloatingPoint(Ty);
+  auto Push = [&](double F, int64_t I) {
+    if (D.IsFloat)
+      D.Floats.push_back(F);
+    else
+      D.Ints.push_back(I);
+  };
+  if (T.has_raw_data()) {
+    const std::string &R = T.raw_data();
+    unsigned Bits = dtypeBits(Ty);
+    if (Bits < 8 || Bits > 64 || R.size() != N * (Bits / 8))
+      return None;
+    for (uint64_t I = 0; I < N; ++I) {
+      const char *P = R.data() + I * (Bits / 8);
+      switch (Ty) {
+      case DType::Float:
+        Push(readLE<float>(P), 0);
+        break;
+      case DType::Double:
+        Push(readLE<double>(P), 0);
+        break;
+      case DType::Float16:
+        Push(halfToDouble(readLE<uint16_t>(P)), 0);
+        break;
+      case DType::BFloat16:
+        Push(bf16ToDouble(readLE<uint16_t>(P)), 0);
+        break;
+      case DType::Int8:
+        Push(0, readLE<int8_t>(P));
+        break;
+      case DType::UInt8:
+      case DType::Bool:
+        Push(0, readLE<uint8_t>(P));
+        break;
+      case DType::Int16:
+        Push(0, readLE<int16_t>(P));
+        break;
+      case DType::UInt16:
+        Push(0, readLE<uint16_t>(P));
+        break;
+      case DType::Int32:
+        Push(0, readLE<int32_t>(P));
+        break;
+      case DType::UInt32:
+        Push(0, readLE<uint32_t>(P));
+        break;
+      case DType::Int64:
+        Push(0, readLE<int64_t>(P));
+        break;
+      case DType::UInt64:
+        Push(0, static_cast<int64_t>(readLE<uint64_t>(P)));
+        break;
+      default:
+        return None;
+      }
+    }
+    return D;
+  }
+  switch (Ty) {
+  case DType::Float:
+    if (static_cast<uint64_t>(T.float_data_size()) != N)
+      return None;
+    for (float F : T.float_data())
+      Push(F, 0);
+    return D;
+  case DType::Double:
+    if (static_cast<uint64_t>(T.double_data_size()) != N)
+      return None;
+    for (double F : T.double_data())
+      Push(F, 0);
+    return D;
+  case DType::Int64:
+    if (static_cast<uint64_t>(T.int64_data_size()) != N)
+      return None;
+    for (int64_t I : T.int64_data())
+      Push(0, I);
+    return D;
+  case DType::UInt32:
+  case DType::UInt64:
+    if (static_cast<uint64_t>(T.uint64_data_size()) != N)
+      return None;
+    for (uint64_t I : T.uint64_data())
+      Push(0, static_cast<int64_t>(I));
+    return D;
+  case DType::Float16:
+  case DType::BFloat16:
+  case DType::Int32:
+  case DType::Int16:
+  case DType::Int8:
+  case DType::UInt16:
+  case DType::UInt8:
+  case DType::Bool:
+    if (static_cast<uint64_t>(T.int32_data_size()) != N)
+      return None;
+    for (int32_t I : T.int32_data()) {
+      if (Ty == DType::Float16)
+        Push(halfToDouble(static_cast<uint16_t>(I)), 0);
+      else if (Ty == DType::BFloat16)
+        Push(bf16ToDouble(static_cast<uint16_t>(I)), 0);
+      else
+        Push(0, I);
+    }
+    return D;
+  default:
+    return None;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Graph construction
+//===----------------------------------------------------------------------===//
+
+/// A node to build, after function inlining: the proto, the opset version
+/// its domain resolves to, and the prefix of the call that produced it.
+struct FlatNode {
+  onnx::NodeProto Proto;
+  int64_t Version = -1; ///< -1: use the model's import for the domain
+};
+
+std::string canonicalDomain(const std::string &D) {
+  return D == "ai.onnx" ? std::string() : D;
+}
+
+class Builder {
+public:
+  Builder(Model &M, const LoadOptions &Opts, Diagnostics &Diags,
+          StringRef FileDir)
+      : M(M), Opts(Opts), Diags(Diags), FileDir(FileDir) {}
+
+  Error build(const onnx::ModelProto &MP);
+
+private:
+  Model &M;
+  const LoadOptions &Opts;
+  Diagnostics &Diags;
+  std::string FileDir;
+  std::map<std::pair<std::string, std::string>, const onnx::FunctionProto *>
+      Functions;
+  std::map<std::string, int64_t> Bindings;
+
+  Error collectFunctions(const onnx::ModelProto &MP);
+  Error bindDims(const onnx::GraphProto &GP);
+  Error flatten(const google::protobuf::RepeatedPtrField<onnx::NodeProto> &In,
+                const std::map<std::string, int64_t> &Opsets,
+                std::vector<FlatNode> &Out, unsigned Depth,
+                std::vector<std::string> &CallStack);
+  Error inlineCall(const onnx::NodeProto &Call, const onnx::FunctionProto &F,
+                   std::vector<FlatNode> &Out, unsigned Depth,
+                   std::vector<std::string> &CallStack);
+  Error buildGraph(const onnx::GraphProto &GP, Graph &G, bool IsMain,
+                   unsigned Depth);
+  Error setTypeFromProto(Value &V, const onnx::TypeProto &TP, bool IsMainInput,
+                         bool Declared);
+  Error addInitializer(const onnx::TensorProto &T, Graph &G);
+  Expected<Attribute> convertAttribute(const onnx::AttributeProto &A, Node &N,
+                                       unsigned Depth);
+  Error sortNodes(Graph &G);
+  bool isParamInput(const Value &V, bool HasStaticShape);
+  Shape shapeFromProto(const onnx::TensorShapeProto &SP, StringRef InputName,
+                       bool ErrorOnUnbound, std::vector<std::string> *Unbound);
+  int64_t opsetFor(const std::string &Domain) const {
+    auto It = M.OpsetImports.find(Domain);
+    return It == M.OpsetImports.end() ? -1 : It->second;
+  }
+};
+
+Error Builder::collectFunctions(const onnx::ModelProto &MP) {
+  for (const onnx::FunctionProto &F : MP.functions()) {
+    auto Key = std::make_pair(canonicalDomain(F.domain()), F.name());
+    if (!Functions.emplace(Key, &F).second)
+      return makeError("model-local function '" + F.domain() + "::" +
+                       F.name() + "' is defined twice");
+  }
+  return Error::success();
+}
+
+Error Builder::inlineCall(const onnx::NodeProto &Call,
+                          const onnx::FunctionProto &F,
+                          std::vector<FlatNode> &Out, unsigned Depth,
+                          std::vector<std::string> &CallStack) {
+  std::string Key = F.domain() + "::" + F.name();
+  if (is_contained(CallStack, Key))
+    return makeError("model-local function '" + Key + "' calls itself");
+  if (Depth >= Opts.MaxDepth)
+    return makeError("function calls nested deeper than " +
+                     Twine(Opts.MaxDepth));
+  // Formal -> actual names; internal names get a unique prefix.
+  std::string Prefix =
+      (Call.name().empty() ? F.name() : Call.name()) + "/" +
+      std::to_string(M.InlinedFunctionCalls++) + "/";
+  std::map<std::string, std::string> Rename;
+  for (int I = 0; I < F.input_size(); ++I)
+    Rename[F.input(I)] = I < Call.input_size() ? Call.input(I) : "";
+  for (int I = 0; I < F.output_size(); ++I)
+    Rename[F.output(I)] = I < Call.output_size() ? Call.output(I) : "";
+  auto Map = [&](const std::string &Name) -> std::string {
+    if (Name.empty())
+      return Name;
+    auto It = Rename.find(Name);
+    return It != Rename.end() ? It->second : Prefix + Name;
+  };
+  std::map<std::string, const onnx::AttributeProto *> CallAttrs;
+  for (const onnx::AttributeProto &A : Call.attribute())
+    CallAttrs[A.name()] = &A;
+
+  std::map<std::string, int64_t> FnOpsets = M.OpsetImports;
+  for (const onnx::OperatorSetIdProto &O : F.opset_import())
+    FnOpsets[canonicalDomain(O.domain())] = O.version();
+
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> Body;
+  for (const onnx::NodeProto &N : F.node()) {
+    onnx::NodeProto *C = Body.Add();
+    *C = N;
+    C->set_name(Prefix + N.name());
+    for (std::string &In : *C->mutable_input())
+      In = Map(In);
+    for (std::string &O : *C->mutable_output())
+      O = Map(O);
+    google::protobuf::RepeatedPtrField<onnx::AttributeProto> Attrs;
+    for (const onnx::AttributeProto &A : N.attribute()) {
+      if (A.ref_attr_name().empty()) {
+        *Attrs.Add() = A;
+        continue;
+      }
+      auto It = CallAttrs.find(A.ref_attr_name());
+      if (It == CallAttrs.end())
+        continue; // unset optional attribute
+      onnx::AttributeProto *NA = Attrs.Add();
+      *NA = *It->second;
+      NA->set_name(A.name());
+    }
+    *C->mutable_attribute() = std::move(Attrs);
+  }
+  CallStack.push_back(Key);
+  size_t First = Out.size();
+  if (Error E = flatten(Body, FnOpsets, Out, Depth + 1, CallStack))
+    return E;
+  CallStack.pop_back();
+  for (size_t I = First; I < Out.size(); ++I)
+    if (Out[I].Version < 0)
+      Out[I].Version = FnOpsets[canonicalDomain(Out[I].Proto.domain())];
+  return Error::success();
+}
+
+Error Builder::flatten(
+    const google::protobuf::RepeatedPtrField<onnx::NodeProto> &In,
+    const std::map<std::string, int64_t> &Opsets, std::vector<FlatNode> &Out,
+    unsigned Depth, std::vector<std::string> &CallStack) {
+  for (const onnx::NodeProto &N : In) {
+    auto It = Functions.find({canonicalDomain(N.domain()), N.op_type()});
+    // A function is called when its domain is not a known operator set of
+    // the installed ONNX library, or when no schema exists for the op.
+    if (It != Functions.end() &&
+        !onnx::OpSchemaRegistry::Schema(N.op_type(), 1000,
+                                        canonicalDomain(N.domain()))) {
+      if (Error E = inlineCall(N, *It->second, Out, Depth, CallStack))
+        return E;
+      continue;
+    }
+    FlatNode F;
+    F.Proto = N;
+    if (&Opsets != &M.OpsetImports) {
+      auto VIt = Opsets.find(canonicalDomain(N.domain()));
+      if (VIt != Opsets.end())
+        F.Version = VIt->second;
+    }
+    Out.push_back(std::move(F));
+  }
+  return Error::success();
+}
+
+Shape Builder::shapeFromProto(const onnx::TensorShapeProto &SP,
+                              StringRef InputName, bool ErrorOnUnbound,
+                              std::vector<std::string> *Unbound) {
+  SmallVector<int64_t, 6> Dims;
+  for (int I = 0; I < SP.dim_size(); ++I) {
+    const auto &D = SP.dim(I);
+    if (D.has_dim_value()) {
+      Dims.push_back(D.dim_value() < 0 ? Shape::Unknown : D.dim_value());
+      continue;
+    }
+    std::string Name = D.has_dim_param() && !D.dim_param().empty()
+                           ? D.dim_param()
+                           : InputName.str() + "_dim" + std::to_string(I);
+    auto It = Bindings.find(Name);
+    if (It != Bindings.end()) {
+      Dims.push_back(It->second);
+      continue;
+    }
+    if (Unbound && !is_contained(*Unbound, Name))
+      Unbound->push_back(Name);
+    Dims.push_back(Shape::Unknown);
+  }
+  return Shape(Dims);
+}
+
+bool Builder::isParamInput(const Value &V, bool HasStaticShape) {
+  if (!Opts.DataInputs.empty() && Regex("^(" + Opts.DataInputs + ")$").match(V.Name))
+    return false;
+  if (!Opts.ParamInputs.empty())
+    return Regex("^(" + Opts.ParamInputs + ")$").match(V.Name);
+  // Automatic rule: a floating-point input of fully static shape whose name
+  // does not look like data fed at run time.
+  static const Regex DataLike(
+      "mask|input_ids|ids$|position|past|present|cache|state|label|"
+      "pixel|token_type|input_features|audio|image|hidden_states",
+      Regex::IgnoreCase);
+  return isFloatingPoint(V.Ty) && HasStaticShape && !DataLike.match(V.Name);
+}
+
+Error Builder::bindDims(const onnx::GraphProto &GP) {
+  std::set<std::string> Initializers;
+  for (const onnx::TensorProto &T : GP.initializer())
+    Initializers.insert(T.name());
+  // Every symbolic name on an input without a default, in input order.
+  std::vector<std::string> Names;
+  for (const onnx::ValueInfoProto &VI : GP.input()) {
+    if (Initializers.count(VI.name()) || !VI.type().has_tensor_type() ||
+        !VI.type().tensor_type().has_shape())
+      continue;
+    const auto &SP = VI.type().tensor_type().shape();
+    for (int I = 0; I < SP.dim_size(); ++I) {
+      if (SP.dim(I).has_dim_value())
+        continue;
+      std::string Name = SP.dim(I).has_dim_param() &&
+                                 !SP.dim(I).dim_param().empty()
+                             ? SP.dim(I).dim_param()
+                             : VI.name() + "_dim" + std::to_string(I);
+      if (!is_contained(Names, Name))
+        Names.push_back(Name);
+    }
+  }
+  for (const auto &D : Opts.Dims) {
+    if (D.second <= 0)
+      return makeError("--dim " + D.first + "=" + Twine(D.second) +
+                       ": a dim must be bound to a positive number");
+    auto Ins = Bindings.emplace(D.first, D.second);
+    if (!Ins.second && Ins.first->second != D.second)
+      return makeError("--dim " + D.first + " is bound twice, to " +
+                       Twine(Ins.first->second) + " and " + Twine(D.second));
+    if (!is_contained(Names, D.first))
+      Diags.note("--dim " + D.first + " matches no symbolic dim of the "
+                 "model's inputs");
+  }
+  std::vector<std::string> Unbound;
+  for (const std::string &N : Names)
+    if (!Bindings.count(N))
+      Unbound.push_back(N);
+  if (!Unbound.empty()) {
+    std::string List = join(Unbound, ", ");
+    std::string Example;
+    for (const std::string &N : Unbound)
+      Example += " --dim " + N + "=" + (N.find("seq") != std::string::npos ||
+                                                N.find("len") != std::string::npos
+                                            ? "128"
+                                            : "1");
+    return makeError("unbound symbolic dim" +
+                     Twine(Unbound.size() > 1 ? "s" : "") + " " + List +
+                     "; bind with:" + Example);
+  }
+  for (const std::string &N : Names)
+    M.DimBindings[N] = Bindings[N];
+  return Error::success();
+}
+
+Error Builder::setTypeFromProto(Value &V, const onnx::TypeProto &TP,
+                                bool IsMainInput, bool Declared) {
+  if (!TP.has_tensor_type()) {
+    if (TP.value_case() == onnx::TypeProto::VALUE_NOT_SET)
+      return Error::success();
+    return makeError("value '" + V.Name +
+                     "' is not a tensor (sequence, map, optional or sparse "
+                     "types are not supported)");
+  }
+  const auto &TT = TP.tensor_type();
+  if (TT.elem_type() != 0) {
+    Optional<DType> T = dtypeFromOnnx(TT.elem_type());
+    if (!T)
+      return makeError("value '" + V.Name + "' has unknown element type " +
+                       Twine(TT.elem_type()));
+    if (*T == DType::String)
+      return makeError("value '" + V.Name +
+                       "' is a string tensor, which has no fixed size");
+    V.Ty = *T;
+  }
+  if (!TT.has_shape())
+    return Error::success();
+  for (const auto &D : TT.shape().dim())
+    if (D.has_dim_value() && D.dim_value() < 0)
+      return makeError("value '" + V.Name + "' has a negative dim " +
+                       Twine(D.dim_value()));
+  Shape S = shapeFromProto(TT.shape(), V.Name, false, nullptr);
+  if (Declared)
+    V.DeclaredShape = S;
+  else
+    V.Sh = S;
+  (void)IsMainInput;
+  return Error::success();
+}
+
+Error Builder::addInitializer(const onnx::TensorProto &T, Graph &G) {
+  Value *V = G.createValue(T.name());
+  if (!V)
+    return makeError("initializer '" + T.name() + "' is defined twice");
+  Optional<DType> Ty = dtypeFromOnnx(T.data_type());
+  if (!Ty || *Ty == DType::Undefined)
+    return makeError("initializer '" + T.name() + "' has unknown element type " +
+                     Twine(T.data_type()));
+  if (*Ty == DType::String)
+    return makeError("initializer '" + T.name() +
+                     "' is a string tensor, which has no fixed size");
+  V->Ty = *Ty;
+  SmallVector<int64_t, 6> Dims;
+  for (int64_t D : T.dims()) {
+    if (D < 0)
+      return makeError("initializer '" + T.name() + "' has a negative dim " +
+                       Twine(D));
+    Dims.push_back(D);
+  }
+  V->Sh = Shape(Dims);
+  Optional<uint64_t> N = V->Sh.numElements();
+  if (!N || !bytesFor(*Ty, *N))
+    return makeError("initializer '" + T.name() + "' of shape " + V->Sh.str() +
+                     " has more elements or bytes than fit in 64 bits");
+  V->Kind = isFloatingPoint(*Ty) ? ValueKind::Parameter : ValueKind::Constant;
+  if (T.data_location() == onnx::TensorProto::EXTERNAL) {
+    V->HasExternalData = true;
+    std::string Location;
+    for (const auto &KV : T.external_data())
+      if (KV.key() == "location")
+        Location = KV.value();
+    if (Location.empty())
+      return makeError("initializer '" + T.name() +
+                       "' has external data without a location");
+    bool Escapes = sys::path::is_absolute(Location) ||
+                   Location.front() == '/' || Location.front() == '\\';
+    int Level = 0;
+    for (auto It = sys::path::begin(Location), E = sys::path::end(Location);
+         It != E && !Escapes; ++It) {
+      if (*It == "..")
+        Escapes = --Level < 0;
+      else if (*It != ".")
+        ++Level;
+    }
+    if (Escapes)
+      Diags.note("initializer '" + T.name() + "': external data location '" +
+                 Location +
+                 "' is absolute or leaves the model's folder (not opened)");
+  } else {
+    V->Data = decodeTensor(T, *Ty, *N);
+  }
+  return Error::success();
+}
+
+Expected<Attribute> Builder::convertAttribute(const onnx::AttributeProto &A,
+                                              Node &N, unsigned Depth) {
+  Attribute R;
+  switch (A.type()) {
+  case onnx::AttributeProto::INT:
+    R.K = Attribute::Int;
+    R.I = A.i();
+    break;
+  case onnx::AttributeProto::FLOAT:
+    R.K = Attribute::Float;
+    R.F = A.f();
+    break;
+  case onnx::AttributeProto::STRING:
+    R.K = Attribute::String;
+    R.S = A.s();
+    break;
+  case onnx::AttributeProto::INTS:
+    R.K = Attribute::Ints;
+    R.IntList.assign(A.ints().begin(), A.ints().end());
+    break;
+  case onnx::AttributeProto::FLOATS:
+    R.K = Attribute::Floats;
+    R.FloatList.assign(A.floats().begin(), A.floats().end());
+    break;
+  case onnx::AttributeProto::STRINGS:
+    R.K = Attribute::Strings;
+    R.StringList.assign(A.strings().begin(), A.strings().end());
+    break;
+  case onnx::AttributeProto::TENSOR: {
+    R.K = Attribute::Tensor;
+    const onnx::TensorProto &T = A.t();
+    Optional<DType> Ty = dtypeFromOnnx(T.data_type());
+    if (!Ty || *Ty == DType::Undefined)
+      return makeError(describeNode(N) + ": attribute '" + A.name() +
+                       "' has unknown element type " + Twine(T.data_type()));
+    SmallVector<int64_t, 6> Dims;
+    for (int64_t D : T.dims()) {
+      if (D < 0)
+        return makeError(describeNode(N) + ": attribute '" + A.name() +
+                         "' has a negative dim");
+      Dims.push_back(D);
+    }
+    R.T.Ty = *Ty;
+    R.T.Sh = Shape(Dims);
+    Optional<uint64_t> Count = R.T.Sh.numElements();
+    if (!Count || !bytesFor(*Ty, *Count))
+      return makeError(describeNode(N) + ": attribute '" + A.name() +
+                       "' has more elements than fit in 64 bits");
+    R.T.Data = decodeTensor(T, *Ty, *Count);
+    break;
+  }
+  case onnx::AttributeProto::GRAPH:
+  case onnx::AttributeProto::GRAPHS: {
+    R.K = Attribute::Graphs;
+    std::vector<const onnx::GraphProto *> Gs;
+    if (A.type() == onnx::AttributeProto::GRAPH)
+      Gs.push_back(&A.g());
+    else
+      for (const onnx::GraphProto &G : A.graphs())
+        Gs.push_back(&G);
+    for (const onnx::GraphProto *GP : Gs) {
+      if (Depth + 1 >= Opts.MaxDepth)
+        return makeError(describeNode(N) + ": subgraphs nested deeper than " +
+                         Twine(Opts.MaxDepth));
+      auto Sub = std::make_unique<Graph>(N.Parent, &N);
+      Sub->Name = GP->name();
+      if (Error E = buildGraph(*GP, *Sub, false, Depth + 1))
+        return std::move(E);
+      R.GraphIndices.push_back(N.Subgraphs.size());
+      N.Subgraphs.push_back(std::move(Sub));
+    }
+    break;
+  }
+  default:
+    R.K = Attribute::Other;
+    break;
+  }
+  return R;
+}
+
+Error Builder::buildGraph(const onnx::GraphProto &GP, Graph &G, bool IsMain,
+                          unsigned Depth) {
+  // Phase 1: every value this graph defines.
+  for (const onnx::TensorProto &T : GP.initializer())
+    if (Error E = addInitializer(T, G))
+      return E;
+  for (const onnx::SparseTensorProto &ST : GP.sparse_initializer()) {
+    onnx::TensorProto T = ST.values();
+    T.clear_dims();
+    for (int64_t D : ST.dims())
+      T.add_dims(D);
+    T.clear_raw_data();
+    if (Error E = addInitializer(T, G))
+      return E;
+  }
+  for (const onnx::ValueInfoProto &VI : GP.input()) {
+    if (Value *Init = G.findLocal(VI.name())) {
+      // IR < 4: initializers are listed as inputs too; they stay weights.
+      if (Error E = setTypeFromProto(*Init, VI.type(), false, true))
+        return E;
+      continue;
+    }
+    Value *V = G.createValue(VI.name());
+    if (!V)
+      return makeError("graph input '" + VI.name() + "' is declared twice");
+    if (Error E = setTypeFromProto(*V, VI.type(), IsMain, false))
+      return E;
+    V->Kind = ValueKind::Input;
+    // Static as written in the model: every dim a number, none symbolic.
+    bool Static = VI.type().has_tensor_type() &&
+                  VI.type().tensor_type().has_shape() &&
+                  all_of(VI.type().tensor_type().shape().dim(),
+                         [](const onnx::TensorShapeProto::Dimension &D) {
+                           return D.has_dim_value();
+                         });
+    if (IsMain && isParamInput(*V, Static))
+      V->Kind = ValueKind::Parameter;
+    G.Inputs.push_back(V);
+  }
+  // Inline function calls first so their outputs exist.
+  std::vector<FlatNode> Flat;
+  std::vector<std::string> CallStack;
+  if (Error E = flatten(GP.node(), M.OpsetImports, Flat, Depth, CallStack))
+    return E;
+  for (FlatNode &F : Flat) {
+    Node *N = G.createNode();
+    const onnx::NodeProto &NP = F.Proto;
+    N->Name = NP.name();
+    N->Domain = canonicalDomain(NP.domain());
+    N->OpType = NP.op_type();
+    N->OpsetVersion = F.Version >= 0 ? F.Version : opsetFor(N->Domain);
+    if (N->OpType.empty())
+      return makeError(describeNode(*N) + ": node has no op_type");
+    if (N->OpsetVersion < 0) {
+      if (N->Domain.empty())
+        return makeError(describeNode(*N) +
+                         ": the model imports no ai.onnx opset");
+      Diags.note(describeNode(*N) + ": domain '" + N->Domain +
+                 "' is not in the model's opset_import; assuming version 1");
+      N->OpsetVersion = 1;
+    }
+    for (const std::string &O : NP.output()) {
+      if (O.empty()) {
+        N->Outputs.push_back(nullptr);
+        continue;
+      }
+      Value *V = G.createValue(O);
+      if (!V) {
+        Value *Old = G.findLocal(O);
+        if (Old && Old->Producer)
+          return makeError(describeNode(*N) + ": output '" + O +
+                           "' is also produced by " +
+                           describeNode(*Old->Producer));
+        return makeError(describeNode(*N) + ": output '" + O +
+                         "' redefines a graph input or initializer");
+      }
+      V->Producer = N;
+      V->ProducerOutput = N->Outputs.size();
+      V->Kind = N->OpType == "Constant" && N->Domain.empty()
+                    ? ValueKind::Constant
+                    : ValueKind::Activation;
+      N->Outputs.push_back(V);
+    }
+  }
+  // Phase 2: inputs, attributes and subgraphs, now that every name exists.
+  for (size_t I = 0; I < Flat.size(); ++I) {
+    Node *N = G.Nodes[I].get();
+    const onnx::NodeProto &NP = Flat[I].Proto;
+    for (const std::string &In : NP.input()) {
+      if (In.empty()) {
+        N->Inputs.push_back(nullptr);
+        continue;
+      }
+      Value *V = G.lookup(In);
+      if (!V)
+        return makeError(describeNode(*N) + ": input '" + In +
+                         "' is not produced by any node, nor a graph input "
+                         "or initializer");
+      N->Inputs.push_back(V);
+      if (V->Parent == &G) {
+        V->Users.push_back(N);
+        continue;
+      }
+      // An outer value read inside a subgraph: each enclosing owner node up
+      // to the value's graph reads it implicitly.
+      for (Graph *Sub = &G; Sub && Sub != V->Parent; Sub = Sub->Parent) {
+        Node *Owner = Sub->OwnerNode;
+        if (!Owner)
+          break;
+        if (!is_contained(Owner->ImplicitInputs, V)) {
+          Owner->ImplicitInputs.push_back(V);
+          if (Owner->Parent == V->Parent)
+            V->Users.push_back(Owner);
+        }
+      }
+    }
+    for (const onnx::AttributeProto &A : NP.attribute()) {
+      Expected<Attribute> Attr = convertAttribute(A, *N, Depth);
+      if (!Attr)
+        return Attr.takeError();
+      N->Attrs[A.name()] = std::move(*Attr);
+    }
+    // Arity check against ONNX's schema where the library has one.
+    if (const onnx::OpSchema *S = onnx::OpSchemaRegistry::Schema(
+            N->OpType, static_cast<int>(std::min<int64_t>(N->OpsetVersion,
+                                                          INT_MAX)),
+            N->Domain)) {
+      int NIn = NP.input_size(), NOut = NP.output_size();
+      if (NIn < S->min_input() || NIn > S->max_input())
+        return makeError(describeNode(*N) + ": has " + Twine(NIn) +
+                         " inputs; opset " + Twine(N->OpsetVersion) +
+                         " allows " + Twine(S->min_input()) + " to " +
+                         Twine(S->max_input()));
+      if (NOut < S->min_output() || NOut > S->max_output())
+        return makeError(describeNode(*N) + ": has " + Twine(NOut) +
+                         " outputs; opset " + Twine(N->OpsetVersion) +
+                         " allows " + Twine(S->min_output()) + " to " +
+                         Twine(S->max_output()));
+    }
+  }
+  for (const onnx::ValueInfoProto &VI : GP.value_info())
+    if (Value *V = G.findLocal(VI.name()))
+      if (Error E = setTypeFromProto(*V, VI.type(), false, true))
+        return E;
+  for (const onnx::ValueInfoProto &VI : GP.output()) {
+    Value *V = G.lookup(VI.name());
+    if (!V)
+      return makeError("graph output '" + VI.name() +
+                       "' is not produced by any node, nor a graph input or "
+                       "initializer");
+    if (Error E = setTypeFromProto(*V, VI.type(), false, true))
+      return E;
+    V->IsGraphOutput = true;
+    G.Outputs.push_back(V);
+  }
+  return sortNodes(G);
+}
+
+Error Builder::sortNodes(Graph &G) {
+  size_t N = G.Nodes.size();
+  DenseMap<Node *, unsigned> Pending;
+  std::vector<unsigned> Ready;
+  auto forEachOperand = [](Node &Nd, auto Fn) {
+    for (Value *V : Nd.Inputs)
+      if (V)
+        Fn(V);
+    for (Value *V : Nd.ImplicitInputs)
+      Fn(V);
+  };
+  for (size_t I = 0; I < N; ++I) {
+    Node &Nd = *G.Nodes[I];
+    unsigned Count = 0;
+    forEachOperand(Nd, [&](Value *V) {
+      if (V->Producer && V->Producer->Parent == &G)
+        ++Count;
+    });
+    Pending[&Nd] = Count;
+    if (!Count)
+      Ready.push_back(I);
+  }
+  // Kahn's algorithm; ready nodes are taken in file order (a min-heap on the
+  // original index), so an already sorted graph keeps its order.
+  std::make_heap(Ready.begin(), Ready.end(), std::greater<unsigned>());
+  std::vector<std::unique_ptr<Node>> Sorted;
+  Sorted.reserve(N);
+  std::vector<bool> Done(N, false);
+  while (!Ready.empty()) {
+    std::pop_heap(Ready.begin(), Ready.end(), std::greater<unsigned>());
+    unsigned I = Ready.back();
+    Ready.pop_back();
+    Done[I] = true;
+    Node &Nd = *G.Nodes[I];
+    for (Value *Out : Nd.Outputs) {
+      if (!Out)
+        continue;
+      // Users holds one entry per use, matching the count above.
+      for (Node *U : Out->Users) {
+        if (U->Parent != &G)
+          continue;
+        unsigned &P = Pending[U];
+        if (P && --P == 0) {
+          Ready.push_back(U->Id);
+          std::push_heap(Ready.begin(), Ready.end(), std::greater<unsigned>());
+        }
+      }
+    }
+    Sorted.push_back(std::move(G.Nodes[I]));
+  }
+  if (Sorted.size() != N) {
+    // Walk back from an unfinished node through unfinished producers until
+    // a node repeats: that node is on a cycle.
+    unsigned Start = 0;
+    while (Done[Start])
+      ++Start;
+    std::vector<bool> Seen(N, false);
+    Node *Cur = G.Nodes[Start].get();
+    while (!Seen[Cur->Id]) {
+      Seen[Cur->Id] = true;
+      Node *Next = nullptr;
+      forEachOperand(*Cur, [&](Value *V) {
+        if (!Next && V->Producer && V->Producer->Parent == &G &&
+            !Done[V->Producer->Id])
+          Next = V->Producer;
+      });
+      if (!Next)
+        break;
+      Cur = Next;
+    }
+    return makeError(describeNode(*Cur) +
+                     ": the graph has a cycle through this node");
+  }
+  G.Nodes = std::move(Sorted);
+  G.renumber();
+  return Error::success();
+}
+
+Error Builder::build(const onnx::ModelProto &MP) {
+  M.IrVersion = MP.ir_version();
+  M.ProducerName = MP.producer_name();
+  M.ProducerVersion = MP.producer_version();
+  for (const onnx::OperatorSetIdProto &O : MP.opset_import()) {
+    std::string D = canonicalDomain(O.domain());
+    if (O.version() < 1 || (D.empty() && O.version() > 100))
+      return makeError("opset_import: domain '" +
+                       (D.empty() ? std::string("ai.onnx") : D) +
+                       "' has version " + Twine(O.version()) +
+                       ", which no ONNX release defines");
+    M.OpsetImports[D] = O.version();
+  }
+  if (!MP.has_graph())
+    return makeError("the model has no graph");
+  const onnx::GraphProto &GP = MP.graph();
+  if (GP.node_size() == 0)
+    return makeError("the graph has no nodes");
+  if (Error E = collectFunctions(MP))
+    return E;
+  if (Error E = bindDims(GP))
+    return E;
+  M.Main = std::make_unique<Graph>();
+  M.Main->Name = GP.name();
+  return buildGraph(GP, *M.Main, true, 0);
+}
+
+} // namespace
+
+Expected<std::unique_ptr<Model>> loadModelFromBuffer(StringRef Buffer,
+                                                     StringRef Name,
+                                                     const LoadOptions &Opts,
+                                                     Diagnostics &Diags) {
+  InputFormat Fmt =
+      Opts.Format == InputFormat::Auto ? sniffFormat(Name, Buffer) : Opts.Format;
+  auto M = std::make_unique<Model>();
+  M->Path = Name.str();
+  try {
+    onnx::ModelProto MP;
+    if (Error E = parseModelProto(Buffer, Fmt, MP))
+      return std::move(E);
+    SmallString<256> Dir(Name);
+    sys::path::remove_filename(Dir);
+    Builder B(*M, Opts, Diags, Dir);
+    if (Error E = B.build(MP))
+      return std::move(E);
+  } catch (const std::exception &E) {
+    return makeError(Twine("cannot read the model: ") + E.what());
+  }
+  return std::move(M);
+}
+
+Expected<std::unique_ptr<Model>>
+loadModel(StringRef Path, const LoadOptions &Opts, Diagnostics &Diags) {
+  ErrorOr<std::unique_ptr<MemoryBuffer>> Buf =
+      Path == "-" ? MemoryBuffer::getSTDIN()
+                  : MemoryBuffer::getFile(Path, /*IsText=*/false,
+                                          /*RequiresNullTerminator=*/false);
+  if (!Buf)
+    return makeError("cannot open file: " + Buf.getError().message());
+  return loadModelFromBuffer((*Buf)->getBuffer(), Path, Opts, Diags);
+}
+
+} // namespace vram

@@ -1,0 +1,149 @@
+//===- Graph.cpp - The project's graph IR ---------------------------------===//
+
+#include "vram/IR/Graph.h"
+
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+
+namespace vram {
+
+StringRef valueKindName(ValueKind K) {
+  switch (K) {
+  case ValueKind::Input:
+    return "input";
+  case ValueKind::Parameter:
+    return "parameter";
+  case ValueKind::Constant:
+    return "constant";
+  case ValueKind::Activation:
+    return "activation";
+  }
+  return "activation";
+}
+
+Optional<uint64_t> Value::bytes() const {
+  Optional<uint64_t> N = Sh.numElements();
+  if (!N)
+    return None;
+  return bytesFor(Ty, *N);
+}
+
+std::string Node::qualifiedOp() const {
+  if (Domain.empty())
+    return OpType;
+  return Domain + "::" + OpType;
+}
+
+const Attribute *Node::attr(StringRef AttrName) const {
+  auto It = Attrs.find(AttrName.str());
+  return It == Attrs.end() ? nullptr : &It->second;
+}
+
+int64_t Node::attrInt(StringRef AttrName, int64_t Default) const {
+  const Attribute *A = attr(AttrName);
+  return A && A->K == Attribute::Int ? A->I : Default;
+}
+
+double Node::attrFloat(StringRef AttrName, double Default) const {
+  const Attribute *A = attr(AttrName);
+  return A && A->K == Attribute::Float ? A->F : Default;
+}
+
+StringRef Node::attrString(StringRef AttrName, StringRef Default) const {
+  const Attribute *A = attr(AttrName);
+  return A && A->K == Attribute::String ? StringRef(A->S) : Default;
+}
+
+Optional<ArrayRef<int64_t>> Node::attrInts(StringRef AttrName) const {
+  const Attribute *A = attr(AttrName);
+  if (!A || A->K != Attribute::Ints)
+    return None;
+  return makeArrayRef(A->IntList);
+}
+
+Value *Graph::createValue(StringRef ValueName) {
+  auto Ins = ByName.try_emplace(ValueName, nullptr);
+  if (!Ins.second)
+    return nullptr;
+  Values.push_back(std::make_unique<Value>());
+  Value *V = Values.back().get();
+  V->Name = ValueName.str();
+  V->Id = Values.size() - 1;
+  V->Parent = this;
+  Ins.first->second = V;
+  return V;
+}
+
+Value *Graph::findLocal(StringRef ValueName) const {
+  return ByName.lookup(ValueName);
+}
+
+Value *Graph::lookup(StringRef ValueName) const {
+  for (const Graph *G = this; G; G = G->Parent)
+    if (Value *V = G->findLocal(ValueName))
+      return V;
+  return nullptr;
+}
+
+Node *Graph::createNode() {
+  Nodes.push_back(std::make_unique<Node>());
+  Node *N = Nodes.back().get();
+  N->Id = Nodes.size() - 1;
+  N->Parent = this;
+  return N;
+}
+
+void Graph::renumber() {
+  for (size_t I = 0; I < Nodes.size(); ++I)
+    Nodes[I]->Id = I;
+  for (size_t I = 0; I < Values.size(); ++I)
+    Values[I]->Id = I;
+}
+
+void Graph::walk(const std::function<void(Node &)> &Fn) {
+  for (auto &N : Nodes) {
+    Fn(*N);
+    for (auto &Sub : N->Subgraphs)
+      Sub->walk(Fn);
+  }
+}
+
+static void printValue(const Value &V, raw_ostream &OS, unsigned Indent) {
+  OS.indent(Indent);
+  OS << left_justify(valueKindName(V.Kind), 10) << ' '
+     << left_justify(dtypeName(V.Ty), 5) << ' '
+     << left_justify(V.Sh.str(), 20) << ' ' << V.Name;
+  if (V.Producer) {
+    OS << " = " << V.Producer->qualifiedOp();
+    if (!V.Producer->Name.empty())
+      OS << " '" << V.Producer->Name << "'";
+  }
+  if (V.IsGraphOutput)
+    OS << " (output)";
+  OS << '\n';
+}
+
+static void printGraph(const Graph &G, raw_ostream &OS, unsigned Indent) {
+  for (const Value *V : G.Inputs)
+    printValue(*V, OS, Indent);
+  for (const auto &V : G.Values)
+    if (!V->Producer && V->isInitializerLike() &&
+        std::find(G.Inputs.begin(), G.Inputs.end(), V.get()) == G.Inputs.end())
+      printValue(*V, OS, Indent);
+  for (const auto &N : G.Nodes) {
+    for (const Value *Out : N->Outputs)
+      if (Out)
+        printValue(*Out, OS, Indent);
+    for (size_t I = 0; I < N->Subgraphs.size(); ++I) {
+      OS.indent(Indent + 2) << "subgraph " << I << " of '" << N->Name
+                            << "' (" << N->qualifiedOp() << ")\n";
+      printGraph(*N->Subgraphs[I], OS, Indent + 4);
+    }
+  }
+}
+
+void printIR(const Graph &G, raw_ostream &OS) { printGraph(G, OS, 0); }
+
+} // namespace vram
