@@ -698,6 +698,43 @@ Error sameAsInput(ShapeContext &C) {
   return ok();
 }
 
+/// Clip: bounds are attributes before opset 11, optional inputs since.
+template <bool BoundsFromInputs> Error clip(ShapeContext &C) {
+  if (Error E = C.requireInput(0))
+    return E;
+  Value *X = C.in(0);
+  Optional<TensorData> Out;
+  const TensorData *D = knownData(C, 0);
+  double Lo = -INFINITY, Hi = INFINITY;
+  bool Known = D != nullptr;
+  if (BoundsFromInputs) {
+    for (unsigned I = 1; Known && I < 3; ++I) {
+      if (!C.in(I))
+        continue;
+      const TensorData *B = knownData(C, I);
+      if (!B || B->size() != 1)
+        Known = false;
+      else
+        (I == 1 ? Lo : Hi) = B->asDouble(0);
+    }
+  } else {
+    Lo = C.node().attrFloat("min", Lo);
+    Hi = C.node().attrFloat("max", Hi);
+  }
+  if (Known) {
+    SmallVector<double, 16> Vals;
+    for (size_t I = 0; I < D->size(); ++I)
+      Vals.push_back(std::min(std::max(D->asDouble(I), Lo), Hi));
+    if (D->IsFloat)
+      Out = TensorData::floats(Vals);
+    else if (std::all_of(Vals.begin(), Vals.end(),
+                         [](double V) { return std::fabs(V) < 9.0e15; }))
+      Out = fromDoubles(X->Ty, Vals);
+  }
+  setOut(C, 0, X->Ty, X->Sh, std::move(Out));
+  return ok();
+}
+
 /// Same shape as input 0, bool dtype (IsNaN, IsInf).
 Error boolOfInput(ShapeContext &C) {
   if (Error E = C.requireInput(0))
@@ -892,16 +929,23 @@ Error gather(ShapeContext &C) {
   const TensorData *Src = knownData(C, 0);
   auto Indices = C.ints(1);
   int64_t AxisDim = X->Sh[*Axis];
+  bool InRange = true;
   if (Indices && AxisDim >= 0) {
     for (int64_t &I : *Indices) {
-      if (I < -AxisDim || I >= AxisDim)
-        return C.error("index " + Twine(I) + " is out of range for dim " +
-                       Twine(AxisDim));
-      if (I < 0)
+      if (I < -AxisDim || I >= AxisDim) {
+        // Out-of-range indices into a weight are a run-time matter (shrunk
+        // exports have them, with a sequence longer than the table); into
+        // a known integer tensor (shape arithmetic) they are malformed.
+        if (Src && !isFloatingPoint(X->Ty))
+          return C.error("index " + Twine(I) + " is out of range for dim " +
+                         Twine(AxisDim));
+        InRange = false;
+      } else if (I < 0) {
         I += AxisDim;
+      }
     }
   }
-  if (Src && Indices && smallCount(Out)) {
+  if (Src && Indices && InRange && smallCount(Out)) {
     size_t Outer = dimProduct(X->Sh, 0, *Axis);
     size_t Inner = dimProduct(X->Sh, *Axis + 1, R);
     SmallVector<size_t, 16> Flat;
@@ -1016,16 +1060,27 @@ template <bool AxesFromInput> Error squeeze(ShapeContext &C) {
 Error concat(ShapeContext &C) {
   if (Error E = C.requireInput(0))
     return E;
+  // Shapes of the present inputs. Some shrunk exports concatenate scalars
+  // with 1-D shape pieces; a scalar then counts as [1].
+  SmallVector<Shape, 4> InShapes(C.numInputs());
   const Shape *Ranked = nullptr;
   DType T = DType::Undefined;
+  bool AnyVector = false;
   for (unsigned I = 0; I < C.numInputs(); ++I) {
-    Value *V = C.in(I);
-    if (!V)
+    if (Value *V = C.in(I)) {
+      InShapes[I] = V->Sh;
+      AnyVector |= V->Sh.hasRank() && V->Sh.rank() == 1;
+      if (T == DType::Undefined)
+        T = V->Ty;
+    }
+  }
+  for (unsigned I = 0; I < C.numInputs(); ++I) {
+    if (!C.in(I))
       continue;
-    if (T == DType::Undefined)
-      T = V->Ty;
-    if (!Ranked && V->Sh.hasRank())
-      Ranked = &V->Sh;
+    if (AnyVector && InShapes[I].hasRank() && InShapes[I].rank() == 0)
+      InShapes[I] = shapeOf({1});
+    if (!Ranked && InShapes[I].hasRank())
+      Ranked = &InShapes[I];
   }
   if (!Ranked) {
     C.setOutput(0, T, Shape());
@@ -1039,18 +1094,18 @@ Error concat(ShapeContext &C) {
   int64_t AxisSum = 0;
   bool AllRanked = true;
   for (unsigned I = 0; I < C.numInputs(); ++I) {
-    Value *V = C.in(I);
-    if (!V)
+    if (!C.in(I))
       continue;
-    if (!V->Sh.hasRank()) {
+    const Shape &S = InShapes[I];
+    if (!S.hasRank()) {
       AllRanked = false;
       continue;
     }
-    if (V->Sh.rank() != R)
+    if (S.rank() != R)
       return C.error("inputs have ranks " + Twine(R) + " and " +
-                     Twine(V->Sh.rank()));
+                     Twine(S.rank()));
     for (size_t K = 0; K < R; ++K) {
-      int64_t D = V->Sh[K];
+      int64_t D = S[K];
       if (K == *Axis) {
         AxisSum = (AxisSum < 0 || D < 0) ? Shape::Unknown : AxisSum + D;
         continue;
@@ -1058,8 +1113,8 @@ Error concat(ShapeContext &C) {
       if (D < 0)
         continue;
       if (Dims[K] >= 0 && Dims[K] != D)
-        return C.error("inputs of shapes " + Ranked->str() + " and " +
-                       V->Sh.str() + " differ outside axis " + Twine(*Axis));
+        return C.error("inputs of shapes " + Ranked->str() + " and " + S.str() +
+                       " differ outside axis " + Twine(*Axis));
       Dims[K] = D;
     }
   }
@@ -1081,7 +1136,7 @@ Error concat(ShapeContext &C) {
       }
       All.IsFloat = Src->IsFloat;
       Offsets.push_back(All.size());
-      AxisDims.push_back(C.in(I)->Sh[*Axis]);
+      AxisDims.push_back(InShapes[I][*Axis]);
       All.Ints.append(Src->Ints.begin(), Src->Ints.end());
       All.Floats.append(Src->Floats.begin(), Src->Floats.end());
     }
@@ -2937,7 +2992,8 @@ const ShapeRule OnnxRules[] = {
     {"", "Mish", 18, Any, sameAsInput},
     {"", "Celu", 12, Any, sameAsInput},
     {"", "ThresholdedRelu", 10, Any, sameAsInput},
-    {"", "Clip", 1, Any, sameAsInput},
+    {"", "Clip", 1, 10, clip<false>},
+    {"", "Clip", 11, Any, clip<true>},
     {"", "Shrink", 9, Any, sameAsInput},
     {"", "IsNaN", 9, Any, boolOfInput},
     {"", "IsInf", 10, Any, boolOfInput},

@@ -12,6 +12,7 @@
 #include "vram/Analysis/Pass.h"
 #include "vram/Analysis/ShapeFunctions.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -83,6 +84,19 @@ Error ShapeInference::inferGraph(Graph &G) {
       if (Out)
         if (Error E = reconcile(N, *Out))
           return E;
+    // Constant folding as a framework sees it: a node computed only from
+    // constants (Cast of a Constant, shape arithmetic on fixed shapes) yields
+    // constants, never activations.
+    bool AllConst =
+        N.Subgraphs.empty() && N.ImplicitInputs.empty() &&
+        any_of(N.Inputs, [](const Value *V) { return V; }) &&
+        all_of(N.Inputs, [](const Value *V) {
+          return !V || V->Kind == ValueKind::Constant;
+        });
+    if (AllConst)
+      for (Value *Out : N.Outputs)
+        if (Out)
+          Out->Kind = ValueKind::Constant;
   }
   return Error::success();
 }

@@ -3,6 +3,7 @@
 #include "vram/Driver/Driver.h"
 #include "vram/Analysis/Pass.h"
 #include "vram/Frontend/Frontend.h"
+#include "vram/Report/Views.h"
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
@@ -64,6 +65,73 @@ cl::opt<std::string> Passes(
     cl::value_desc("a,b,print<b>"), cl::cat(ToolCat));
 cl::opt<bool> ListPasses("list-passes", cl::desc("List the passes and exit"),
                          cl::cat(ToolCat));
+cl::opt<Mode> RunMode("mode", cl::desc("What to price"),
+                      cl::values(clEnumValN(Mode::Train, "train",
+                                            "a training step (default)"),
+                                 clEnumValN(Mode::Infer, "infer",
+                                            "serving: weights + forward "
+                                            "working set")),
+                      cl::init(Mode::Train), cl::cat(ToolCat));
+cl::opt<std::string> RecipeName(
+    "recipe",
+    cl::desc("Precision recipe: mixed (default, 20 B/param with Adam), fp32 "
+             "(24), megatron (18), zero (16), torch-fp32 (16), torch-amp (18)"),
+    cl::init("mixed"), cl::cat(ToolCat));
+cl::opt<std::string> OptimizerName("optimizer",
+                                   cl::desc("sgd, momentum, adam (default) or "
+                                            "adamw"),
+                                   cl::init("adam"), cl::cat(ToolCat));
+cl::opt<std::string> ActivationDType(
+    "activation-dtype",
+    cl::desc("Store floating-point activations in this dtype (f32, f16, "
+             "bf16, ...), overriding the recipe"),
+    cl::cat(ToolCat));
+cl::list<std::string> RecipeTerms(
+    "recipe-term",
+    cl::desc("Override one recipe term, bytes per parameter: weights, "
+             "master_weights, weight_copies, gradients, master_gradients, "
+             "optimizer_state (repeatable)"),
+    cl::value_desc("TERM=BYTES"), cl::cat(ToolCat));
+cl::opt<std::string> Overhead(
+    "framework-overhead",
+    cl::desc("Framework overhead (CUDA context, workspaces): bytes or "
+             "KiB/MiB/GiB (default 400MiB)"),
+    cl::value_desc("SIZE"), cl::init("400MiB"), cl::cat(ToolCat));
+cl::opt<std::string> Freeze("freeze",
+                            cl::desc("Freeze parameters whose names match "
+                                     "REGEX (no gradient or optimizer state)"),
+                            cl::value_desc("REGEX"), cl::cat(ToolCat));
+cl::opt<bool> AsWritten("as-written",
+                        cl::desc("Price the graph node by node as written, "
+                                 "without recognising decomposed kernels"),
+                        cl::cat(ToolCat));
+cl::opt<OutputFormat> ReportFormat(
+    "format", cl::desc("Report format"),
+    cl::values(clEnumValN(OutputFormat::Text, "text", "text (default)"),
+               clEnumValN(OutputFormat::JSON, "json", "one JSON object"),
+               clEnumValN(OutputFormat::CSV, "csv", "the per-node table")),
+    cl::init(OutputFormat::Text), cl::cat(ToolCat));
+cl::opt<unsigned> TopNodes("n",
+                           cl::desc("Rows of the per-node table in text (the "
+                                    "largest; the rest folded); 0 for all"),
+                           cl::init(25), cl::cat(ToolCat));
+
+/// "400MiB", "1.5GiB", "1024": a size in bytes.
+Expected<uint64_t> parseSize(StringRef S) {
+  StringRef Num = S.trim();
+  uint64_t Mul = 1;
+  for (auto U : {std::make_pair("KiB", 1ull << 10), {"MiB", 1ull << 20},
+                 {"GiB", 1ull << 30}, {"KB", 1000ull}, {"MB", 1000000ull},
+                 {"GB", 1000000000ull}, {"B", 1ull}})
+    if (Num.consume_back(U.first)) {
+      Mul = U.second;
+      break;
+    }
+  double V;
+  if (Num.trim().getAsDouble(V) || V < 0 || V * Mul > 1e18)
+    return makeError("invalid size '" + S + "' (examples: 400MiB, 1GiB, 0)");
+  return static_cast<uint64_t>(V * Mul);
+}
 
 struct ToolRun {
   std::string File;
@@ -167,6 +235,37 @@ int runVramOpt(int Argc, char **Argv) {
 
   AnalysisOptions AO;
   AO.Strict = Strict;
+  AO.Fusion = !AsWritten;
+  AO.FreezeRegex = Freeze;
+  AO.RunMode = RunMode;
+  AO.Recipe = RecipeName;
+  AO.Optimizer = OptimizerName;
+  if (!ActivationDType.empty()) {
+    AO.ActivationDType = dtypeFromName(ActivationDType);
+    if (!AO.ActivationDType || !isFloatingPoint(*AO.ActivationDType))
+      return Run.fail(makeError("--activation-dtype: '" + ActivationDType +
+                                "' is not a floating-point dtype"));
+  }
+  for (const std::string &T : RecipeTerms) {
+    StringRef Key, Val;
+    std::tie(Key, Val) = StringRef(T).split('=');
+    double B;
+    if (Key.empty() || Val.getAsDouble(B) || B < 0)
+      return Run.fail(makeError("--recipe-term '" + T +
+                                "': expected TERM=BYTES, for example "
+                                "--recipe-term optimizer_state=4"));
+    AO.TermOverrides.emplace_back(Key.str(), B);
+  }
+  auto OverheadBytes = parseSize(Overhead);
+  if (!OverheadBytes)
+    return Run.fail(OverheadBytes.takeError());
+  AO.OverheadBytes = *OverheadBytes;
+  if (!Freeze.empty()) {
+    std::string Err;
+    if (!Regex(Freeze).isValid(Err))
+      return Run.fail(makeError("invalid regular expression '" + Freeze +
+                                "': " + Err));
+  }
   AnalysisContext Ctx(**M, AO, Run.Diags);
 
   std::error_code EC;
@@ -184,6 +283,12 @@ int runVramOpt(int Argc, char **Argv) {
   }
   if (PrintIR)
     printIR(*Ctx.M.Main, Out.os());
+  if (!PrintIR && Passes.empty()) {
+    ReportOptions RO;
+    RO.Format = ReportFormat;
+    RO.TopNodes = TopNodes;
+    printReport(Ctx, RO, Out.os());
+  }
 
   // The report first, then the warnings (stdout is buffered, stderr not).
   Out.os().flush();

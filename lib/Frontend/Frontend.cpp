@@ -27,6 +27,7 @@
 #include "llvm/Support/Regex.h"
 
 #include <cmath>
+#include <limits>
 #include <cstring>
 #include <map>
 #include <set>
@@ -57,10 +58,10 @@ InputFormat sniffFormat(StringRef Name, StringRef Buf) {
   if (Name.endswith(".textproto") || Name.endswith(".pbtxt") ||
       Name.endswith(".prototxt"))
     return InputFormat::TextProto;
-  if (Name != "-")
+  if (Name.endswith(".onnx"))
     return InputFormat::Binary;
-  // stdin: textual syntax starts (after comments) with '<'; protobuf text
-  // format with a field name; anything else is binary.
+  // stdin or another extension: textual syntax starts (after comments) with
+  // '<'; protobuf text format with a field name; anything else is binary.
   StringRef S = Buf;
   while (true) {
     S = S.ltrim();
@@ -78,6 +79,29 @@ InputFormat sniffFormat(StringRef Name, StringRef Buf) {
       }))
     return InputFormat::TextProto;
   return InputFormat::Binary;
+}
+
+/// What a buffer that is not a binary ONNX model looks like, as a suffix
+/// for the error: " (the file looks like a PNG image)", or "".
+std::string guessContent(StringRef Buf) {
+  const char *What = nullptr;
+  if (Buf.startswith("\x89PNG\r\n\x1a\n"))
+    What = "a PNG image";
+  else if (Buf.startswith("PK\x03\x04"))
+    What = "a zip archive (a PyTorch checkpoint?)";
+  else if (Buf.startswith("\x1f\x8b"))
+    What = "gzip-compressed data";
+  else if (Buf.startswith("\x93NUMPY"))
+    What = "a NumPy array";
+  else if (Buf.startswith("\x80\x02") || Buf.startswith("\x80\x04"))
+    What = "a Python pickle";
+  else if (all_of(Buf.take_front(512),
+                  [](char C) { return isPrint(C) || isSpace(C); }))
+    What = "text; for ONNX textual syntax or protobuf text format, use "
+           "--input-format=text or --input-format=textproto";
+  if (!What)
+    return "";
+  return std::string(" (the file looks like ") + What + ")";
 }
 
 Error parseModelProto(StringRef Buf, InputFormat Fmt, onnx::ModelProto &MP) {
@@ -117,7 +141,12 @@ Error parseModelProto(StringRef Buf, InputFormat Fmt, onnx::ModelProto &MP) {
   In.SetRecursionLimit(200);
   if (!MP.ParseFromCodedStream(&In) || !In.ConsumedEntireMessage())
     return makeError("not a valid ONNX model: the protobuf is malformed or "
-                     "truncated");
+                     "truncated" + guessContent(Buf));
+  // A few bytes of anything can parse as a protobuf with unknown fields; a
+  // binary model without a graph is far more likely truncated or not ONNX.
+  if (!MP.has_graph())
+    return makeError("not a valid ONNX model: no graph found (the file is "
+                     "truncated or not an ONNX model)" + guessContent(Buf));
   return Error::success();
 }
 
@@ -281,6 +310,43 @@ std::string canonicalDomain(const std::string &D) {
   return D == "ai.onnx" ? std::string() : D;
 }
 
+/// The schema ONNX's library has for N at N's opset, or null when the
+/// library has none or the opset is newer than the library knows for the
+/// domain (the op may have changed since).
+const onnx::OpSchema *schemaFor(const Node &N) {
+  const auto &Known = onnx::OpSchemaRegistry::DomainToVersionRange::Instance()
+                          .Map();
+  auto It = Known.find(N.Domain);
+  if (It == Known.end() || N.OpsetVersion > It->second.second ||
+      N.OpsetVersion < 1)
+    return nullptr;
+  return onnx::OpSchemaRegistry::Schema(
+      N.OpType, static_cast<int>(N.OpsetVersion), N.Domain);
+}
+
+/// "exactly 1", "1 to 3", "at least 2".
+std::string describeArity(int Min, int Max) {
+  if (Min == Max)
+    return "exactly " + std::to_string(Min);
+  if (Max == std::numeric_limits<int>::max())
+    return "at least " + std::to_string(Min);
+  return std::to_string(Min) + " to " + std::to_string(Max);
+}
+
+/// A node proto before it is built: "node 'name' (domain::Op)" or, unnamed,
+/// "node (domain::Op, output 'y')".
+std::string describeProto(const onnx::NodeProto &N) {
+  std::string Op = N.domain().empty() || N.domain() == "ai.onnx"
+                       ? N.op_type()
+                       : N.domain() + "::" + N.op_type();
+  if (!N.name().empty())
+    return "node '" + N.name() + "' (" + Op + ")";
+  for (const std::string &O : N.output())
+    if (!O.empty())
+      return "node (" + Op + ", output '" + O + "')";
+  return "node (" + Op + ")";
+}
+
 class Builder {
 public:
   Builder(Model &M, const LoadOptions &Opts, Diagnostics &Diags,
@@ -299,6 +365,18 @@ private:
   std::map<std::string, int64_t> Bindings;
 
   Error collectFunctions(const onnx::ModelProto &MP);
+  /// The model-local function N calls, or null when N is an operator: a
+  /// function is called when no schema of the installed ONNX library has
+  /// the op's domain and name (a model function does not shadow a standard
+  /// op).
+  const onnx::FunctionProto *callee(const onnx::NodeProto &N) const {
+    auto It = Functions.find({canonicalDomain(N.domain()), N.op_type()});
+    if (It == Functions.end() ||
+        onnx::OpSchemaRegistry::Schema(N.op_type(), 1000,
+                                       canonicalDomain(N.domain())))
+      return nullptr;
+    return It->second;
+  }
   Error bindDims(const onnx::GraphProto &GP);
   Error flatten(const google::protobuf::RepeatedPtrField<onnx::NodeProto> &In,
                 const std::map<std::string, int64_t> &Opsets,
@@ -309,7 +387,7 @@ private:
                    std::vector<std::string> &CallStack);
   Error buildGraph(const onnx::GraphProto &GP, Graph &G, bool IsMain,
                    unsigned Depth);
-  Error setTypeFromProto(Value &V, const onnx::TypeProto &TP, bool IsMainInput,
+  Error setTypeFromProto(Value &V, const onnx::TypeProto &TP, StringRef What,
                          bool Declared);
   Error addInitializer(const onnx::TensorProto &T, Graph &G);
   Expected<Attribute> convertAttribute(const onnx::AttributeProto &A, Node &N,
@@ -339,11 +417,17 @@ Error Builder::inlineCall(const onnx::NodeProto &Call,
                           std::vector<FlatNode> &Out, unsigned Depth,
                           std::vector<std::string> &CallStack) {
   std::string Key = F.domain() + "::" + F.name();
-  if (is_contained(CallStack, Key))
-    return makeError("model-local function '" + Key + "' calls itself");
+  if (is_contained(CallStack, Key)) {
+    std::string Chain;
+    for (auto It = find(CallStack, Key); It != CallStack.end(); ++It)
+      Chain += *It + " -> ";
+    return makeError(describeProto(Call) + ": model-local function '" + Key +
+                     "' calls itself (" + Chain + Key +
+                     "); recursive functions cannot be inlined");
+  }
   if (Depth >= Opts.MaxDepth)
-    return makeError("function calls nested deeper than " +
-                     Twine(Opts.MaxDepth));
+    return makeError(describeProto(Call) + ": function calls nested deeper "
+                     "than " + Twine(Opts.MaxDepth));
   // Formal -> actual names; internal names get a unique prefix.
   std::string Prefix =
       (Call.name().empty() ? F.name() : Call.name()) + "/" +
@@ -371,7 +455,14 @@ Error Builder::inlineCall(const onnx::NodeProto &Call,
   for (const onnx::NodeProto &N : F.node()) {
     onnx::NodeProto *C = Body.Add();
     *C = N;
-    C->set_name(Prefix + N.name());
+    // Unnamed body nodes get their index in the body (a nested call, the
+    // function's name), so that every inlined node can be traced back to its
+    // call and its place in the function.
+    std::string Local = N.name();
+    if (Local.empty())
+      Local = callee(N) ? N.op_type()
+                        : "#" + std::to_string(Body.size() - 1);
+    C->set_name(Prefix + Local);
     for (std::string &In : *C->mutable_input())
       In = Map(In);
     for (std::string &O : *C->mutable_output())
@@ -397,8 +488,11 @@ Error Builder::inlineCall(const onnx::NodeProto &Call,
     return E;
   CallStack.pop_back();
   for (size_t I = First; I < Out.size(); ++I)
-    if (Out[I].Version < 0)
-      Out[I].Version = FnOpsets[canonicalDomain(Out[I].Proto.domain())];
+    if (Out[I].Version < 0) {
+      auto It = FnOpsets.find(canonicalDomain(Out[I].Proto.domain()));
+      if (It != FnOpsets.end())
+        Out[I].Version = It->second;
+    }
   return Error::success();
 }
 
@@ -407,13 +501,8 @@ Error Builder::flatten(
     const std::map<std::string, int64_t> &Opsets, std::vector<FlatNode> &Out,
     unsigned Depth, std::vector<std::string> &CallStack) {
   for (const onnx::NodeProto &N : In) {
-    auto It = Functions.find({canonicalDomain(N.domain()), N.op_type()});
-    // A function is called when its domain is not a known operator set of
-    // the installed ONNX library, or when no schema exists for the op.
-    if (It != Functions.end() &&
-        !onnx::OpSchemaRegistry::Schema(N.op_type(), 1000,
-                                        canonicalDomain(N.domain()))) {
-      if (Error E = inlineCall(N, *It->second, Out, Depth, CallStack))
+    if (const onnx::FunctionProto *F = callee(N)) {
+      if (Error E = inlineCall(N, *F, Out, Depth, CallStack))
         return E;
       continue;
     }
@@ -524,37 +613,49 @@ Error Builder::bindDims(const onnx::GraphProto &GP) {
 }
 
 Error Builder::setTypeFromProto(Value &V, const onnx::TypeProto &TP,
-                                bool IsMainInput, bool Declared) {
+                                StringRef What, bool Declared) {
+  // "graph input 'x'", or "node 'mm' (MatMul): value_info 'y'".
+  auto Ctx = [&]() {
+    std::string C = V.Producer ? describeNode(*V.Producer) + ": " : "";
+    return C + What.str() + " '" + V.Name + "'";
+  };
   if (!TP.has_tensor_type()) {
     if (TP.value_case() == onnx::TypeProto::VALUE_NOT_SET)
       return Error::success();
-    return makeError("value '" + V.Name +
-                     "' is not a tensor (sequence, map, optional or sparse "
-                     "types are not supported)");
+    return makeError(Ctx() + " is not a tensor (sequence, map, optional or "
+                             "sparse types are not supported)");
   }
   const auto &TT = TP.tensor_type();
   if (TT.elem_type() != 0) {
     Optional<DType> T = dtypeFromOnnx(TT.elem_type());
     if (!T)
-      return makeError("value '" + V.Name + "' has unknown element type " +
+      return makeError(Ctx() + " has unknown element type " +
                        Twine(TT.elem_type()));
     if (*T == DType::String)
-      return makeError("value '" + V.Name +
-                       "' is a string tensor, which has no fixed size");
-    V.Ty = *T;
+      return makeError(Ctx() + " is a string tensor, which has no fixed size");
+    // A declaration does not override a dtype the model defines elsewhere
+    // (an initializer's data_type, an input's type).
+    if (!Declared || V.Ty == DType::Undefined)
+      V.Ty = *T;
   }
   if (!TT.has_shape())
     return Error::success();
   for (const auto &D : TT.shape().dim())
     if (D.has_dim_value() && D.dim_value() < 0)
-      return makeError("value '" + V.Name + "' has a negative dim " +
+      return makeError(Ctx() + " has a negative dim " +
                        Twine(D.dim_value()));
   Shape S = shapeFromProto(TT.shape(), V.Name, false, nullptr);
+  if (S.isConcrete()) {
+    Optional<uint64_t> N = S.numElements();
+    DType Ty = V.Ty == DType::Undefined ? DType::UInt8 : V.Ty;
+    if (!N || !bytesFor(Ty, *N))
+      return makeError(Ctx() + " of shape " + S.str() +
+                       " has more elements or bytes than fit in 64 bits");
+  }
   if (Declared)
     V.DeclaredShape = S;
   else
     V.Sh = S;
-  (void)IsMainInput;
   return Error::success();
 }
 
@@ -582,7 +683,10 @@ Error Builder::addInitializer(const onnx::TensorProto &T, Graph &G) {
   if (!N || !bytesFor(*Ty, *N))
     return makeError("initializer '" + T.name() + "' of shape " + V->Sh.str() +
                      " has more elements or bytes than fit in 64 bits");
-  V->Kind = isFloatingPoint(*Ty) ? ValueKind::Parameter : ValueKind::Constant;
+  // Float tensors are weights; scalars (eps, scales folded into initializers
+  // by exporters) and every non-float tensor are constants.
+  V->Kind = isFloatingPoint(*Ty) && V->Sh.rank() > 0 ? ValueKind::Parameter
+                                                     : ValueKind::Constant;
   if (T.data_location() == onnx::TensorProto::EXTERNAL) {
     V->HasExternalData = true;
     std::string Location;
@@ -710,14 +814,14 @@ Error Builder::buildGraph(const onnx::GraphProto &GP, Graph &G, bool IsMain,
   for (const onnx::ValueInfoProto &VI : GP.input()) {
     if (Value *Init = G.findLocal(VI.name())) {
       // IR < 4: initializers are listed as inputs too; they stay weights.
-      if (Error E = setTypeFromProto(*Init, VI.type(), false, true))
+      if (Error E = setTypeFromProto(*Init, VI.type(), "graph input", true))
         return E;
       continue;
     }
     Value *V = G.createValue(VI.name());
     if (!V)
       return makeError("graph input '" + VI.name() + "' is declared twice");
-    if (Error E = setTypeFromProto(*V, VI.type(), IsMain, false))
+    if (Error E = setTypeFromProto(*V, VI.type(), "graph input", false))
       return E;
     V->Kind = ValueKind::Input;
     // Static as written in the model: every dim a number, none symbolic.
@@ -814,27 +918,29 @@ Error Builder::buildGraph(const onnx::GraphProto &GP, Graph &G, bool IsMain,
         return Attr.takeError();
       N->Attrs[A.name()] = std::move(*Attr);
     }
-    // Arity check against ONNX's schema where the library has one.
-    if (const onnx::OpSchema *S = onnx::OpSchemaRegistry::Schema(
-            N->OpType, static_cast<int>(std::min<int64_t>(N->OpsetVersion,
-                                                          INT_MAX)),
-            N->Domain)) {
+    // Arity check against ONNX's schema where the library has one. Only
+    // for opsets the library knows: a newer opset may have changed the op
+    // (ReduceMean-18 takes its axes as a second input; ONNX 1.12 knows
+    // ReduceMean-13 only).
+    if (const onnx::OpSchema *S = schemaFor(*N)) {
       int NIn = NP.input_size(), NOut = NP.output_size();
       if (NIn < S->min_input() || NIn > S->max_input())
         return makeError(describeNode(*N) + ": has " + Twine(NIn) +
-                         " inputs; opset " + Twine(N->OpsetVersion) +
-                         " allows " + Twine(S->min_input()) + " to " +
-                         Twine(S->max_input()));
+                         " input" + (NIn == 1 ? "" : "s") + "; " +
+                         N->qualifiedOp() + "-" + Twine(S->since_version()) +
+                         " takes " +
+                         describeArity(S->min_input(), S->max_input()));
       if (NOut < S->min_output() || NOut > S->max_output())
         return makeError(describeNode(*N) + ": has " + Twine(NOut) +
-                         " outputs; opset " + Twine(N->OpsetVersion) +
-                         " allows " + Twine(S->min_output()) + " to " +
-                         Twine(S->max_output()));
+                         " output" + (NOut == 1 ? "" : "s") + "; " +
+                         N->qualifiedOp() + "-" + Twine(S->since_version()) +
+                         " has " +
+                         describeArity(S->min_output(), S->max_output()));
     }
   }
   for (const onnx::ValueInfoProto &VI : GP.value_info())
     if (Value *V = G.findLocal(VI.name()))
-      if (Error E = setTypeFromProto(*V, VI.type(), false, true))
+      if (Error E = setTypeFromProto(*V, VI.type(), "value_info", true))
         return E;
   for (const onnx::ValueInfoProto &VI : GP.output()) {
     Value *V = G.lookup(VI.name());
@@ -842,7 +948,7 @@ Error Builder::buildGraph(const onnx::GraphProto &GP, Graph &G, bool IsMain,
       return makeError("graph output '" + VI.name() +
                        "' is not produced by any node, nor a graph input or "
                        "initializer");
-    if (Error E = setTypeFromProto(*V, VI.type(), false, true))
+    if (Error E = setTypeFromProto(*V, VI.type(), "graph output", true))
       return E;
     V->IsGraphOutput = true;
     G.Outputs.push_back(V);

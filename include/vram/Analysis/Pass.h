@@ -10,6 +10,7 @@
 #ifndef VRAM_ANALYSIS_PASS_H
 #define VRAM_ANALYSIS_PASS_H
 
+#include "vram/Analysis/Memory.h"
 #include "vram/IR/Graph.h"
 #include "vram/Support/Diagnostics.h"
 
@@ -25,9 +26,28 @@ class raw_ostream;
 
 namespace vram {
 
+enum class Mode { Train, Infer };
+
 struct AnalysisOptions {
   /// Unknown ops, unpriced tensors and other soft problems become errors.
   bool Strict = false;
+  /// Price exporter-decomposed kernels as the kernel (false: the graph as
+  /// written, node by node).
+  bool Fusion = true;
+  /// Parameters whose names match this regex are frozen (no gradient, no
+  /// optimizer state; they save nothing for their own gradient).
+  std::string FreezeRegex;
+  Mode RunMode = Mode::Train;
+  /// Precision recipe and optimizer (see lib/Cost/Recipes.cpp).
+  std::string Recipe = "mixed";
+  std::string Optimizer = "adam";
+  /// Overrides the recipe's dtype for floating-point activations.
+  llvm::Optional<DType> ActivationDType;
+  /// Per-term overrides, bytes per parameter: weights, master_weights,
+  /// gradients, master_gradients, optimizer_state.
+  std::vector<std::pair<std::string, double>> TermOverrides;
+  /// Framework overhead (CUDA context and workspace), bytes.
+  uint64_t OverheadBytes = 400ull << 20;
 };
 
 /// What the passes share: the model, options, diagnostics and the results
@@ -42,6 +62,18 @@ struct AnalysisContext {
   /// Filled by shape-inference: values (of any graph) without a concrete
   /// shape after propagation, in topological order.
   std::vector<const Value *> Unpriced;
+  FusionResult Fusion;
+  /// Values (main graph) that require grad.
+  llvm::DenseSet<const Value *> RequiresGrad;
+  /// Value -> the value owning its storage (itself unless a view).
+  llvm::DenseMap<const Value *, const Value *> StorageOf;
+  SavedResult Saved;
+  CostResult Cost;
+
+  const Value *storage(const Value *V) const {
+    auto It = StorageOf.find(V);
+    return It == StorageOf.end() ? V : It->second;
+  }
 };
 
 struct PassInfo {

@@ -1,0 +1,93 @@
+//===- SavedRules.h - What each op keeps for the backward pass --*- C++ -*-===//
+//
+// The rule table, keyed by (domain, op type, opset range). A rule says which
+// inputs and outputs an op's gradient needs, given which inputs require
+// grad, plus the buffers the framework kernel keeps that the graph does not
+// show (dropout masks, normalisation statistics). PyTorch's autograd
+// formulas (derivatives.yaml) are the reference; each rule names the one it
+// follows. Fused kernels recognised by the fusion pass use domain "vram".
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef VRAM_ANALYSIS_SAVEDRULES_H
+#define VRAM_ANALYSIS_SAVEDRULES_H
+
+#include "vram/IR/Graph.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/DenseSet.h"
+
+#include <functional>
+#include <string>
+
+namespace vram {
+
+/// What a rule sees and how it records what is kept.
+class SaveContext {
+public:
+  struct Item {
+    enum Kind { Input, Output, Buffer } K;
+    unsigned Index = 0;
+    std::string Name; ///< buffer name ("mask", "mean", ...)
+    DType Ty = DType::Undefined;
+    Shape Sh;
+    std::string Reason;
+  };
+
+  SaveContext(const Node &N, llvm::ArrayRef<Value *> Inputs,
+              llvm::ArrayRef<Value *> Outputs,
+              const llvm::DenseSet<const Value *> &RG)
+      : N(N), Inputs(Inputs), Outputs(Outputs), RG(RG) {}
+
+  const Node &node() const { return N; }
+  Value *in(unsigned I) const { return I < Inputs.size() ? Inputs[I] : nullptr; }
+  Value *out(unsigned I) const {
+    return I < Outputs.size() ? Outputs[I] : nullptr;
+  }
+  unsigned numInputs() const { return Inputs.size(); }
+  /// Input I is present and requires grad.
+  bool rg(unsigned I) const { return in(I) && RG.count(in(I)); }
+  bool anyRG() const;
+  /// True when any input other than I requires grad.
+  bool otherRG(unsigned I) const;
+
+  void input(unsigned I, const std::string &Reason) {
+    if (in(I))
+      Items.push_back({Item::Input, I, "", DType::Undefined, Shape(), Reason});
+  }
+  void output(unsigned I, const std::string &Reason) {
+    if (out(I))
+      Items.push_back({Item::Output, I, "", DType::Undefined, Shape(), Reason});
+  }
+  void buffer(const std::string &Name, DType T, const Shape &S,
+              const std::string &Reason) {
+    Items.push_back({Item::Buffer, 0, Name, T, S, Reason});
+  }
+
+  std::vector<Item> Items;
+
+private:
+  const Node &N;
+  llvm::ArrayRef<Value *> Inputs;
+  llvm::ArrayRef<Value *> Outputs;
+  const llvm::DenseSet<const Value *> &RG;
+};
+
+using SaveFn = void (*)(SaveContext &);
+
+struct SavedRule {
+  const char *Domain; ///< "" ai.onnx, "com.microsoft", "vram" (fused kernels)
+  const char *OpType;
+  int64_t MinVersion;
+  int64_t MaxVersion;
+  SaveFn Fn;
+  const char *Reference; ///< the PyTorch behaviour it follows
+};
+
+llvm::ArrayRef<SavedRule> savedRules();
+const SavedRule *findSavedRule(llvm::StringRef Domain, llvm::StringRef OpType,
+                               int64_t Version);
+
+} // namespace vram
+
+#endif // VRAM_ANALYSIS_SAVEDRULES_H

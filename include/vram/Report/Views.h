@@ -1,0 +1,57 @@
+//===- Views.h - Report sections --------------------------------*- C++ -*-===//
+//
+// Each view renders one section of the report from the analyses' results,
+// as text and as JSON (and CSV where it is a table). The driver adds views
+// in a fixed order. Views compute nothing of their own.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef VRAM_REPORT_VIEWS_H
+#define VRAM_REPORT_VIEWS_H
+
+#include "vram/Analysis/Pass.h"
+
+#include "llvm/Support/JSON.h"
+
+#include <memory>
+#include <vector>
+
+namespace vram {
+
+enum class OutputFormat { Text, JSON, CSV };
+
+class View {
+public:
+  virtual ~View() = default;
+  /// The JSON key(s) this view fills and its text heading.
+  virtual void printText(llvm::raw_ostream &OS) const = 0;
+  virtual void addJSON(llvm::json::Object &Root) const = 0;
+  /// Views that are tables print CSV; others print nothing.
+  virtual void printCSV(llvm::raw_ostream &OS) const {}
+};
+
+struct ReportOptions {
+  OutputFormat Format = OutputFormat::Text;
+  /// Text: rows of the per-node table (largest first kept, shown in
+  /// topological order, the rest folded into one line); 0 = all.
+  unsigned TopNodes = 25;
+  bool Summary = true;
+  bool Nodes = true;
+  bool Layers = true;
+};
+
+std::unique_ptr<View> createSummaryView(const AnalysisContext &Ctx);
+std::unique_ptr<View> createNodesView(const AnalysisContext &Ctx,
+                                      unsigned TopNodes);
+std::unique_ptr<View> createLayersView(const AnalysisContext &Ctx);
+
+/// Renders the views the options select, in a fixed order.
+void printReport(const AnalysisContext &Ctx, const ReportOptions &Opts,
+                 llvm::raw_ostream &OS);
+
+/// "1.50 MiB", "512 B": binary units, two decimals.
+std::string formatBytes(uint64_t Bytes);
+
+} // namespace vram
+
+#endif // VRAM_REPORT_VIEWS_H

@@ -1,0 +1,91 @@
+//===- Autograd.cpp - requires-grad and alias analyses --------------------===//
+//
+// requires-grad: trainable parameters (floating-point, not frozen) require
+// grad; a node's floating-point output requires grad when any input does.
+// Integer, bool and shape tensors never do.
+//
+// alias: the outputs of view ops share storage with their input (the table
+// below, after PyTorch: view/reshape of a contiguous tensor, transpose,
+// squeeze, unsqueeze, flatten, expand, alias). A view of a parameter is the
+// parameter (a tied embedding's Transpose(wte) is not an activation). Split
+// outputs are disjoint parts of their source: each is its own storage, so
+// saving two of them counts two parts, never the whole source twice.
+//
+//===----------------------------------------------------------------------===//
+
+#include "vram/Analysis/Pass.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/Regex.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+
+namespace vram {
+
+Error runRequiresGrad(AnalysisContext &Ctx) {
+  Ctx.RequiresGrad.clear();
+  Graph &G = *Ctx.M.Main;
+  Optional<Regex> Freeze;
+  if (!Ctx.Opts.FreezeRegex.empty())
+    Freeze.emplace("^(" + Ctx.Opts.FreezeRegex + ")$");
+  for (const auto &V : G.Values)
+    if (V->Kind == ValueKind::Parameter && isFloatingPoint(V->Ty) &&
+        !(Freeze && Freeze->match(V->Name)))
+      Ctx.RequiresGrad.insert(V.get());
+  for (const auto &N : G.Nodes) {
+    bool Any = any_of(N->Inputs, [&](const Value *V) {
+                 return V && Ctx.RequiresGrad.count(V);
+               }) ||
+               any_of(N->ImplicitInputs, [&](const Value *V) {
+                 return Ctx.RequiresGrad.count(V);
+               });
+    if (!Any)
+      continue;
+    for (const Value *Out : N->Outputs)
+      if (Out && isFloatingPoint(Out->Ty))
+        Ctx.RequiresGrad.insert(Out);
+  }
+  return Error::success();
+}
+
+void printRequiresGrad(AnalysisContext &Ctx, raw_ostream &OS) {
+  for (const auto &V : Ctx.M.Main->Values)
+    if (Ctx.RequiresGrad.count(V.get()))
+      OS << "requires-grad " << V->Name << '\n';
+}
+
+namespace {
+/// Ops whose output 0 is a view of input 0 (PyTorch view semantics).
+bool isViewOp(const Node &N) {
+  static const char *const Views[] = {"Reshape",   "Transpose", "Squeeze",
+                                      "Unsqueeze", "Flatten",   "Identity",
+                                      "Expand"};
+  if (!N.Domain.empty())
+    return false;
+  if (N.OpType == "Cast") // a cast to the same dtype is a no-op
+    return N.input(0) && N.output(0) && N.input(0)->Ty == N.output(0)->Ty;
+  return is_contained(Views, N.OpType);
+}
+} // namespace
+
+Error runAlias(AnalysisContext &Ctx) {
+  Ctx.StorageOf.clear();
+  for (const auto &N : Ctx.M.Main->Nodes) {
+    if (!isViewOp(*N) || !N->input(0) || !N->output(0))
+      continue;
+    const Value *Src = Ctx.storage(N->input(0));
+    Ctx.StorageOf[N->output(0)] = Src;
+  }
+  return Error::success();
+}
+
+void printAlias(AnalysisContext &Ctx, raw_ostream &OS) {
+  for (const auto &N : Ctx.M.Main->Nodes)
+    for (const Value *V : N->Outputs)
+      if (V && Ctx.storage(V) != V)
+        OS << "view " << V->Name << " -> " << Ctx.storage(V)->Name << " ("
+           << valueKindName(Ctx.storage(V)->Kind) << ")\n";
+}
+
+} // namespace vram

@@ -1,0 +1,360 @@
+//===- Fusion.cpp - Recognise kernels that exporters decomposed -----------===//
+//
+// Exporters write one framework kernel as several ONNX nodes (erf-GELU as
+// Div/Erf/Add/Mul/Mul, LayerNorm before opset 17 as ReduceMean/Sub/Pow/...).
+// Counting what each piece would save inflates the figure (GELU: 24bsd
+// instead of 8bsd), so each such group is priced as the kernel. The patterns
+// are a table: name, kernel, anchor op, matcher, and the PyTorch kernel whose
+// saved tensors the group takes (documented in docs/patterns.md).
+//
+//===----------------------------------------------------------------------===//
+
+#include "vram/Analysis/Pass.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+using namespace llvm;
+
+namespace vram {
+
+namespace {
+
+/// A constant operand: a Constant, or a known one-element tensor that is not
+/// fed at run time.
+bool isConst(const Value *V) {
+  return V && (V->Kind == ValueKind::Constant ||
+               (V->Data && V->Data->size() == 1 && V->Kind != ValueKind::Input));
+}
+
+/// True when V is a known scalar-like constant equal to X (within 1e-3
+/// relative).
+bool isConstNear(const Value *V, double X) {
+  if (!V || !V->Data || V->Data->size() != 1)
+    return false;
+  double D = V->Data->asDouble(0);
+  return std::fabs(D - X) <= 1e-3 * std::max(1.0, std::fabs(X));
+}
+
+bool isOp(const Node *N, StringRef Op) {
+  return N && N->Domain.empty() && N->OpType == Op;
+}
+
+/// The single user of V, or nullptr (graph outputs count as a second use).
+Node *singleUser(const Value *V) {
+  if (!V || V->Users.size() != 1 || V->IsGraphOutput)
+    return nullptr;
+  return V->Users.front();
+}
+
+/// For a binary node with X as one operand, the other operand.
+Value *otherOperand(const Node *N, const Value *X) {
+  if (!N || N->Inputs.size() != 2)
+    return nullptr;
+  if (N->Inputs[0] == X)
+    return N->Inputs[1];
+  if (N->Inputs[1] == X)
+    return N->Inputs[0];
+  return nullptr;
+}
+
+bool isElementwise(const Node *N) {
+  static const char *const Ops[] = {"Add", "Sub", "Mul", "Div", "Pow"};
+  return N && N->Domain.empty() && is_contained(Ops, N->OpType);
+}
+
+//===----------------------------------------------------------------------===//
+// GELU (erf and tanh forms)
+//===----------------------------------------------------------------------===//
+
+/// Matches the elementwise cluster around an Erf/Tanh anchor: a backward cone
+/// of elementwise ops on one source X and constants, and a forward chain that
+/// ends in a product with X (x * 0.5 * (1 + erf(...))).
+bool matchGeluCluster(Node &Anchor, FusedGroup &G, bool TanhForm) {
+  SmallVector<Node *, 8> Cone;
+  Value *X = nullptr;
+  // Backward: walk single-use elementwise producers from the anchor input.
+  SmallVector<Value *, 4> Work{Anchor.input(0)};
+  while (!Work.empty()) {
+    Value *V = Work.pop_back_val();
+    if (!V)
+      return false;
+    Node *P = V->Producer;
+    bool Interior = P && isElementwise(P) && singleUser(V) &&
+                    any_of(P->Inputs, [](Value *I) { return I && !isConst(I); });
+    // The source X is the first value that is not an interior elementwise
+    // result; Pow(x, 3) and Mul(x, c) reach X directly.
+    if (!Interior || (X && V == X)) {
+      if (X && X != V)
+        return false;
+      X = V;
+      continue;
+    }
+    if (!is_contained(Cone, P))
+      Cone.push_back(P);
+    for (Value *I : P->Inputs)
+      if (I && !isConst(I))
+        Work.push_back(I);
+  }
+  if (!X)
+    return false;
+  // x + 0.044715 * x^3 reaches X twice: the cone may already hold nodes that
+  // use X directly, which is what the tanh form requires.
+  if (TanhForm) {
+    bool HasCubic = any_of(Cone, [](Node *N) {
+      return (isOp(N, "Pow") && isConstNear(N->input(1), 3.0)) ||
+             any_of(N->Inputs, [](Value *I) { return isConstNear(I, 0.044715); });
+    });
+    if (!HasCubic)
+      return false;
+  }
+  // Forward: from the anchor through single-use elementwise nodes whose other
+  // operand is a constant, X, or X times a constant (x * 0.5).
+  SmallVector<Node *, 4> Chain;
+  SmallVector<Node *, 2> Side;
+  Value *Cur = Anchor.output(0);
+  bool UsedX = false;
+  while (Node *U = singleUser(Cur)) {
+    if (!isElementwise(U) || U->OpType == "Pow")
+      break;
+    Value *O = otherOperand(U, Cur);
+    if (!O)
+      break;
+    if (O == X) {
+      UsedX = true;
+    } else if (!isConst(O)) {
+      Node *H = O->Producer;
+      if (!isOp(H, "Mul") || !singleUser(O) || !otherOperand(H, X) ||
+          !isConst(otherOperand(H, X)))
+        break;
+      Side.push_back(H);
+      UsedX = true;
+    }
+    Chain.push_back(U);
+    Cur = U->output(0);
+    // x * (...) * 0.5 may follow the product with X.
+    if (UsedX) {
+      Node *Next = singleUser(Cur);
+      if (isOp(Next, "Mul") && isConst(otherOperand(Next, Cur))) {
+        Chain.push_back(Next);
+        Cur = Next->output(0);
+      }
+      break;
+    }
+  }
+  if (!UsedX)
+    return false;
+  G.Inputs = {X};
+  G.Output = Cur;
+  G.Members.assign(Cone.begin(), Cone.end());
+  G.Members.insert(G.Members.end(), Side.begin(), Side.end());
+  G.Members.push_back(&Anchor);
+  G.Members.insert(G.Members.end(), Chain.begin(), Chain.end());
+  return true;
+}
+
+bool matchGeluErf(Node &Anchor, FusedGroup &G) {
+  if (!matchGeluCluster(Anchor, G, false))
+    return false;
+  // erf(x / sqrt(2)): a division by ~1.4142 or a product with ~0.7071.
+  return any_of(G.Members, [](Node *N) {
+    return any_of(N->Inputs, [](Value *I) {
+      return isConstNear(I, std::sqrt(2.0)) || isConstNear(I, 1 / std::sqrt(2.0));
+    });
+  });
+}
+
+bool matchGeluTanh(Node &Anchor, FusedGroup &G) {
+  return matchGeluCluster(Anchor, G, true);
+}
+
+//===----------------------------------------------------------------------===//
+// SiLU / Swish: x * sigmoid(x)
+//===----------------------------------------------------------------------===//
+
+bool matchSilu(Node &Anchor, FusedGroup &G) {
+  Value *X = Anchor.input(0);
+  Value *S = Anchor.output(0);
+  Node *M = singleUser(S);
+  if (!isOp(M, "Mul") || otherOperand(M, S) != X)
+    return false;
+  G.Inputs = {X};
+  G.Output = M->output(0);
+  G.Members = {&Anchor, M};
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// LayerNorm before opset 17:
+//   m = ReduceMean(x); d = Sub(x, m); v = ReduceMean(Pow(d, 2));
+//   n = Div(d, Sqrt(Add(v, eps))); [Mul(n, gamma)]; [Add(., beta)]
+//===----------------------------------------------------------------------===//
+
+/// Follows an optional affine tail (Mul by a non-activation, Add of one).
+void matchAffineTail(Value *&Out, FusedGroup &G) {
+  for (StringRef Op : {"Mul", "Add"}) {
+    Node *U = singleUser(Out);
+    if (!isOp(U, Op))
+      return;
+    Value *W = otherOperand(U, Out);
+    if (!W || W->Producer)
+      return; // gamma/beta are parameters or constants, not activations
+    G.Inputs.push_back(W);
+    G.Members.push_back(U);
+    Out = U->output(0);
+  }
+}
+
+bool matchLayerNorm(Node &Anchor, FusedGroup &G) {
+  Value *X = Anchor.input(0);
+  Value *Mean = Anchor.output(0);
+  if (!X || !Mean)
+    return false;
+  Node *Sub = singleUser(Mean);
+  if (!isOp(Sub, "Sub") || Sub->input(0) != X || Sub->input(1) != Mean)
+    return false;
+  Value *D = Sub->output(0);
+  if (D->Users.size() != 2)
+    return false;
+  Node *PowN = nullptr, *DivN = nullptr;
+  for (Node *U : D->Users) {
+    if (isOp(U, "Pow") && U->input(0) == D && isConstNear(U->input(1), 2.0))
+      PowN = U;
+    else if (isOp(U, "Div") && U->input(0) == D)
+      DivN = U;
+  }
+  if (!PowN || !DivN)
+    return false;
+  Node *Var = singleUser(PowN->output(0));
+  if (!isOp(Var, "ReduceMean"))
+    return false;
+  Node *AddEps = singleUser(Var->output(0));
+  if (!isOp(AddEps, "Add") || !isConst(otherOperand(AddEps, Var->output(0))))
+    return false;
+  Node *Sqrt = singleUser(AddEps->output(0));
+  if (!isOp(Sqrt, "Sqrt") || singleUser(Sqrt->output(0)) != DivN ||
+      DivN->input(1) != Sqrt->output(0))
+    return false;
+  G.Inputs = {X};
+  G.Members = {&Anchor, Sub, PowN, Var, AddEps, Sqrt, DivN};
+  Value *Out = DivN->output(0);
+  matchAffineTail(Out, G);
+  G.Output = Out;
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// RMSNorm: r = 1 / Sqrt(ReduceMean(Pow(x, 2)) + eps); y = x * r [* w]
+//===----------------------------------------------------------------------===//
+
+bool matchRmsNorm(Node &Anchor, FusedGroup &G) {
+  Value *X = Anchor.input(0);
+  if (!X || !isConstNear(Anchor.input(1), 2.0))
+    return false;
+  Node *Mean = singleUser(Anchor.output(0));
+  if (!isOp(Mean, "ReduceMean"))
+    return false;
+  Node *AddEps = singleUser(Mean->output(0));
+  if (!isOp(AddEps, "Add") || !isConst(otherOperand(AddEps, Mean->output(0))))
+    return false;
+  Node *Sqrt = singleUser(AddEps->output(0));
+  if (!isOp(Sqrt, "Sqrt"))
+    return false;
+  G.Inputs = {X};
+  G.Members = {&Anchor, Mean, AddEps, Sqrt};
+  Node *Scale = singleUser(Sqrt->output(0));
+  Value *Out = nullptr;
+  if (isOp(Scale, "Reciprocal")) {
+    Node *M = singleUser(Scale->output(0));
+    if (!isOp(M, "Mul") || otherOperand(M, Scale->output(0)) != X)
+      return false;
+    G.Members.push_back(Scale);
+    G.Members.push_back(M);
+    Out = M->output(0);
+  } else if (isOp(Scale, "Div") && Scale->input(0) == X &&
+             Scale->input(1) == Sqrt->output(0)) {
+    G.Members.push_back(Scale);
+    Out = Scale->output(0);
+  } else {
+    return false;
+  }
+  // Weight: Mul by a parameter, possibly through a Cast of it.
+  if (Node *U = singleUser(Out)) {
+    Value *W = otherOperand(U, Out);
+    if (isOp(U, "Mul") && W &&
+        (!W->Producer || (isOp(W->Producer, "Cast") &&
+                          !W->Producer->input(0)->Producer))) {
+      G.Inputs.push_back(W);
+      G.Members.push_back(U);
+      Out = U->output(0);
+    }
+  }
+  G.Output = Out;
+  return true;
+}
+
+struct FusionPattern {
+  const char *Name;
+  const char *Kernel;
+  const char *Anchor;
+  bool (*Match)(Node &, FusedGroup &);
+};
+
+// Order matters only where two patterns could claim one node; none do today.
+const FusionPattern Patterns[] = {
+    {"gelu-erf", "Gelu", "Erf", matchGeluErf},
+    {"gelu-tanh", "Gelu", "Tanh", matchGeluTanh},
+    {"silu", "SiLU", "Sigmoid", matchSilu},
+    {"layernorm", "LayerNorm", "ReduceMean", matchLayerNorm},
+    {"rmsnorm", "RMSNorm", "Pow", matchRmsNorm},
+};
+
+} // namespace
+
+Error runFusion(AnalysisContext &Ctx) {
+  FusionResult &R = Ctx.Fusion;
+  R = FusionResult();
+  if (!Ctx.Opts.Fusion)
+    return Error::success();
+  Graph &G = *Ctx.M.Main;
+  for (auto &NPtr : G.Nodes) {
+    Node &N = *NPtr;
+    if (!N.Domain.empty() || R.GroupOf.count(&N))
+      continue;
+    for (const FusionPattern &P : Patterns) {
+      if (N.OpType != P.Anchor)
+        continue;
+      FusedGroup Grp;
+      if (!P.Match(N, Grp))
+        continue;
+      if (any_of(Grp.Members, [&](Node *M) { return R.GroupOf.count(M); }))
+        continue;
+      Grp.Pattern = P.Name;
+      Grp.Kernel = P.Kernel;
+      sort(Grp.Members, [](Node *A, Node *B) { return A->Id < B->Id; });
+      unsigned Idx = R.Groups.size();
+      for (Node *M : Grp.Members)
+        R.GroupOf[M] = Idx;
+      R.Groups.push_back(std::move(Grp));
+      break;
+    }
+  }
+  return Error::success();
+}
+
+void printFusion(AnalysisContext &Ctx, raw_ostream &OS) {
+  for (const FusedGroup &G : Ctx.Fusion.Groups) {
+    OS << G.Pattern << " -> " << G.Kernel << ": " << G.Output->Name << " <-";
+    for (const Value *I : G.Inputs)
+      OS << ' ' << I->Name;
+    OS << " [";
+    for (size_t I = 0; I < G.Members.size(); ++I)
+      OS << (I ? " " : "") << G.Members[I]->OpType;
+    OS << "]\n";
+  }
+}
+
+} // namespace vram

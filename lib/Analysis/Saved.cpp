@@ -1,0 +1,125 @@
+//===- Saved.cpp - Tensors kept for the backward pass ---------------------===//
+//
+// For each node (or fused group, at its last member) whose inputs require
+// grad, applies the saved-tensor rule and records what is kept. Kept
+// tensors are resolved to their storage (alias pass) and deduplicated: a
+// storage kept by several consumers, or through several views, is one
+// allocation, attributed to its producer. Parameters and constants are not
+// activations and are dropped. An op without a rule gets a warning and the
+// conservative fallback: every floating-point input that requires grad.
+//
+//===----------------------------------------------------------------------===//
+
+#include "vram/Analysis/Pass.h"
+#include "vram/Analysis/SavedRules.h"
+
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+
+namespace vram {
+
+namespace {
+
+std::string displayName(const Node &N) {
+  if (!N.Name.empty())
+    return N.Name;
+  for (const Value *V : N.Outputs)
+    if (V)
+      return V->Name;
+  return "#" + std::to_string(N.Id);
+}
+
+void conservativeFallback(SaveContext &C) {
+  for (unsigned I = 0; I < C.numInputs(); ++I)
+    if (C.rg(I) && isFloatingPoint(C.in(I)->Ty))
+      C.input(I, "input of " + C.node().qualifiedOp() + " (no rule: kept)");
+}
+
+} // namespace
+
+Error runSaved(AnalysisContext &Ctx) {
+  SavedResult &R = Ctx.Saved;
+  R = SavedResult();
+  DenseSet<const Value *> Kept;
+  Graph &G = *Ctx.M.Main;
+  for (auto &NPtr : G.Nodes) {
+    Node &N = *NPtr;
+    // A fused group is handled once, at the node producing its output.
+    const FusedGroup *Grp = nullptr;
+    auto GIt = Ctx.Fusion.GroupOf.find(&N);
+    if (GIt != Ctx.Fusion.GroupOf.end()) {
+      Grp = &Ctx.Fusion.Groups[GIt->second];
+      if (Grp->Output->Producer != &N)
+        continue;
+    }
+    SmallVector<Value *, 4> Ins, Outs;
+    std::string Domain = N.Domain, Op = N.OpType;
+    int64_t Version = N.OpsetVersion;
+    if (Grp) {
+      Ins.assign(Grp->Inputs.begin(), Grp->Inputs.end());
+      Outs.push_back(Grp->Output);
+      Domain = "vram";
+      Op = Grp->Kernel;
+      Version = 1;
+    } else {
+      Ins.assign(N.Inputs.begin(), N.Inputs.end());
+      Outs.assign(N.Outputs.begin(), N.Outputs.end());
+    }
+    SaveContext C(N, Ins, Outs, Ctx.RequiresGrad);
+    if (!C.anyRG())
+      continue;
+    if (const SavedRule *Rule = findSavedRule(Domain, Op, Version)) {
+      Rule->Fn(C);
+    } else {
+      if (R.UnknownOps[N.qualifiedOp()]++ == 0)
+        if (Error E = Ctx.Diags.warn(
+                describeNode(N) +
+                ": no saved-tensor rule for this op; keeping every "
+                "floating-point input that requires grad"))
+          return E;
+      conservativeFallback(C);
+    }
+    for (const SaveContext::Item &It : C.Items) {
+      SavedTensor T;
+      T.Consumer = &N;
+      T.Reason = It.Reason;
+      if (It.K == SaveContext::Item::Buffer) {
+        T.Hidden = true;
+        T.KeepsDType = true;
+        T.Name = displayName(N) + "." + It.Name;
+        T.Ty = It.Ty;
+        T.Sh = It.Sh;
+        T.Owner = &N;
+        R.Tensors.push_back(std::move(T));
+        continue;
+      }
+      const Value *V = It.K == SaveContext::Item::Input ? C.in(It.Index)
+                                                         : C.out(It.Index);
+      const Value *S = Ctx.storage(V);
+      if (S->Kind == ValueKind::Parameter || S->Kind == ValueKind::Constant)
+        continue;
+      if (!Kept.insert(S).second)
+        continue;
+      T.Storage = S;
+      T.Name = S->Name;
+      T.Ty = S->Ty;
+      T.Sh = S->Sh;
+      T.Owner = S->Producer;
+      // Integer and bool tensors keep their width under every recipe.
+      T.KeepsDType = !isFloatingPoint(S->Ty);
+      R.Tensors.push_back(std::move(T));
+    }
+  }
+  return Error::success();
+}
+
+void printSaved(AnalysisContext &Ctx, raw_ostream &OS) {
+  for (const SavedTensor &T : Ctx.Saved.Tensors)
+    OS << "saved " << T.Name << ' ' << dtypeName(T.Ty) << ' ' << T.Sh.str()
+       << " by " << describeNode(*T.Consumer) << ": " << T.Reason << '\n';
+}
+
+} // namespace vram

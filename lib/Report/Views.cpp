@@ -1,0 +1,371 @@
+//===- Views.cpp - Report sections ----------------------------------------===//
+
+#include "vram/Report/Views.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <fmt/format.h>
+
+using namespace llvm;
+
+namespace vram {
+
+std::string formatBytes(uint64_t Bytes) {
+  static const char *const Units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  if (Bytes < 1024)
+    return std::to_string(Bytes) + " B";
+  double V = static_cast<double>(Bytes);
+  unsigned U = 0;
+  while (V >= 1024 && U + 1 < sizeof(Units) / sizeof(Units[0])) {
+    V /= 1024;
+    ++U;
+  }
+  return fmt::format("{:.2f} {}", V, Units[U]);
+}
+
+namespace {
+
+std::string withCommas(uint64_t N) {
+  std::string S = std::to_string(N), R;
+  for (size_t I = 0; I < S.size(); ++I) {
+    if (I && (S.size() - I) % 3 == 0)
+      R += ',';
+    R += S[I];
+  }
+  return R;
+}
+
+std::string nodeDisplayName(const Node &N) {
+  if (!N.Name.empty())
+    return N.Name;
+  for (const Value *V : N.Outputs)
+    if (V)
+      return V->Name;
+  return "#" + std::to_string(N.Id);
+}
+
+/// The op as priced: the kernel for a fused group's last node.
+std::string pricedOp(const AnalysisContext &Ctx, const Node &N) {
+  auto It = Ctx.Fusion.GroupOf.find(&N);
+  if (It != Ctx.Fusion.GroupOf.end()) {
+    const FusedGroup &G = Ctx.Fusion.Groups[It->second];
+    return N.qualifiedOp() + " [" + G.Kernel + ": " + G.Pattern + "]";
+  }
+  return N.qualifiedOp();
+}
+
+//===----------------------------------------------------------------------===//
+// Summary
+//===----------------------------------------------------------------------===//
+
+class SummaryView : public View {
+public:
+  explicit SummaryView(const AnalysisContext &Ctx) : Ctx(Ctx) {}
+
+  void printText(raw_ostream &OS) const override {
+    const CostResult &C = Ctx.Cost;
+    OS << "vram-opt: " << Ctx.M.Path << '\n';
+    OS << "mode " << C.Mode << ", recipe " << C.Recipe << ", optimizer "
+       << C.Optimizer;
+    if (!Ctx.M.DimBindings.empty()) {
+      OS << ", dims";
+      for (const auto &KV : Ctx.M.DimBindings)
+        OS << ' ' << KV.first << '=' << KV.second;
+    }
+    OS << "\n\nParameters: " << withCommas(C.ParamCount) << " ("
+       << withCommas(C.TrainableCount) << " trainable)\n";
+    OS << fmt::format("  {:<36} {:>11} {:>14}\n", "term", "bytes/param",
+                      "bytes");
+    double PerParam = 0;
+    for (const RecipeTerm &T : C.Terms) {
+      if (T.BytesPerParam == 0)
+        continue;
+      PerParam += T.BytesPerParam;
+      bool Weights = &T == &C.Terms.front();
+      uint64_t N = Weights ? C.ParamCount : C.TrainableCount;
+      OS << fmt::format("  {:<36} {:>11.2f} {:>14}\n", T.Name,
+                        T.BytesPerParam,
+                        formatBytes(static_cast<uint64_t>(T.BytesPerParam * N)));
+    }
+    OS << fmt::format("  {:<36} {:>11.2f} {:>14}\n", "total", PerParam,
+                      formatBytes(C.Parameters + C.Gradients +
+                                  C.OptimizerState));
+    OS << "\nTotals\n";
+    auto Row = [&](StringRef Name, uint64_t B) {
+      OS << fmt::format("  {:<20} {:>14} {:>20}\n", Name.str(), formatBytes(B),
+                        withCommas(B));
+    };
+    Row("parameters", C.Parameters);
+    Row("gradients", C.Gradients);
+    Row("optimizer_state", C.OptimizerState);
+    Row(C.Mode == "train" ? "activations (saved)" : "activations (peak)",
+        C.Activations);
+    Row("overhead", C.Overhead);
+    Row("total", C.Total);
+    OS << "\nActivations by dtype\n";
+    for (const auto &KV : C.ActivationsByDType)
+      Row(KV.first, KV.second);
+    if (C.Mode == "infer" && C.WorkingSetPeakNode)
+      OS << "  peak at " << describeNode(*C.WorkingSetPeakNode) << '\n';
+    if (!Ctx.Unpriced.empty() || C.UnpricedTensors)
+      OS << "\nUnpriced: " << Ctx.Unpriced.size()
+         << " tensors without a concrete shape, " << C.UnpricedTensors
+         << " of them counted above as 0 bytes\n";
+  }
+
+  void addJSON(json::Object &Root) const override {
+    const CostResult &C = Ctx.Cost;
+    Root["model"] = Ctx.M.Path;
+    Root["mode"] = C.Mode;
+    Root["recipe"] = C.Recipe;
+    Root["optimizer"] = C.Optimizer;
+    json::Object Dims;
+    for (const auto &KV : Ctx.M.DimBindings)
+      Dims[KV.first] = KV.second;
+    Root["dims"] = std::move(Dims);
+    Root["parameters"] = json::Object{
+        {"count", static_cast<int64_t>(C.ParamCount)},
+        {"trainable", static_cast<int64_t>(C.TrainableCount)},
+        {"bytes", static_cast<int64_t>(C.ParamBytesInGraph)}};
+    json::Array Terms;
+    for (const RecipeTerm &T : C.Terms)
+      Terms.push_back(json::Object{{"name", T.Name},
+                                   {"category", T.Category},
+                                   {"bytes_per_param", T.BytesPerParam}});
+    Root["recipe_terms"] = std::move(Terms);
+    Root["totals"] = json::Object{
+        {"parameters", static_cast<int64_t>(C.Parameters)},
+        {"gradients", static_cast<int64_t>(C.Gradients)},
+        {"optimizer_state", static_cast<int64_t>(C.OptimizerState)},
+        {"activations", static_cast<int64_t>(C.Activations)},
+        {"overhead", static_cast<int64_t>(C.Overhead)},
+        {"total", static_cast<int64_t>(C.Total)}};
+    json::Object ByDType;
+    for (const auto &KV : C.ActivationsByDType)
+      ByDType[KV.first] = static_cast<int64_t>(KV.second);
+    Root["activations"] = json::Object{
+        {"bytes", static_cast<int64_t>(C.Activations)},
+        {"by_dtype", std::move(ByDType)},
+        {"unpriced_tensors", static_cast<int64_t>(Ctx.Unpriced.size())}};
+  }
+
+private:
+  const AnalysisContext &Ctx;
+};
+
+//===----------------------------------------------------------------------===//
+// Nodes
+//===----------------------------------------------------------------------===//
+
+class NodesView : public View {
+public:
+  NodesView(const AnalysisContext &Ctx, unsigned TopNodes)
+      : Ctx(Ctx), TopNodes(TopNodes) {}
+
+  /// Why each node's bytes are kept: "reason (by consumer)" per tensor.
+  std::vector<std::string> reasons(const Node *N) const {
+    std::vector<std::string> R;
+    for (const SavedTensor &T : Ctx.Saved.Tensors)
+      if (T.Owner == N && T.Bytes)
+        R.push_back(T.Name + ": " + T.Reason + " (" +
+                    nodeDisplayName(*T.Consumer) + ")");
+    return R;
+  }
+
+  void printText(raw_ostream &OS) const override {
+    const CostResult &C = Ctx.Cost;
+    const Graph &G = *Ctx.M.Main;
+    bool Train = C.Mode == "train";
+    OS << "\nNodes (" << (Train ? "bytes kept for backward" : "bytes allocated")
+       << ", topological order)\n";
+    std::vector<size_t> Rows;
+    for (size_t I = 0; I < G.Nodes.size(); ++I)
+      if (C.NodeBytes[I])
+        Rows.push_back(I);
+    // Keep the TopNodes largest rows (ties: earlier first), in graph order.
+    std::vector<size_t> Kept = Rows;
+    if (TopNodes && Kept.size() > TopNodes) {
+      std::stable_sort(Kept.begin(), Kept.end(), [&](size_t A, size_t B) {
+        return C.NodeBytes[A] > C.NodeBytes[B];
+      });
+      Kept.resize(TopNodes);
+      llvm::sort(Kept);
+    }
+    OS << fmt::format("  {:<32} {:<28} {:<22} {:>12} {:>12}\n", "node", "op",
+                      "output", "bytes", "cumulative");
+    uint64_t Cum = 0;
+    if (C.InputBytes) {
+      Cum += C.InputBytes;
+      OS << fmt::format("  {:<32} {:<28} {:<22} {:>12} {:>12}\n",
+                        "(graph inputs)", "", "", formatBytes(C.InputBytes),
+                        formatBytes(Cum));
+    }
+    uint64_t Folded = 0;
+    size_t K = 0;
+    for (size_t I : Rows) {
+      const Node &N = *G.Nodes[I];
+      if (K < Kept.size() && Kept[K] == I) {
+        ++K;
+        Cum += C.NodeBytes[I];
+        const Value *Out = N.output(0);
+        std::string OutS =
+            Out ? dtypeName(Out->Ty).str() + Out->Sh.str() : std::string();
+        OS << fmt::format("  {:<32} {:<28} {:<22} {:>12} {:>12}\n",
+                          nodeDisplayName(N), pricedOp(Ctx, N), OutS,
+                          formatBytes(C.NodeBytes[I]), formatBytes(Cum));
+        if (Train)
+          for (const std::string &R : reasons(&N))
+            OS << "      " << R << '\n';
+        continue;
+      }
+      Folded += C.NodeBytes[I];
+    }
+    if (Rows.size() > Kept.size()) {
+      Cum += Folded;
+      OS << fmt::format(
+          "  {:<32} {:<28} {:<22} {:>12} {:>12}\n",
+          "[" + std::to_string(Rows.size() - Kept.size()) + " others]", "", "",
+          formatBytes(Folded), formatBytes(Cum));
+    }
+  }
+
+  void addJSON(json::Object &Root) const override {
+    const CostResult &C = Ctx.Cost;
+    json::Array Nodes;
+    uint64_t Cum = C.InputBytes;
+    for (const auto &N : Ctx.M.Main->Nodes) {
+      uint64_t B = C.NodeBytes[N->Id];
+      Cum += B;
+      json::Array Kept;
+      for (const SavedTensor &T : Ctx.Saved.Tensors)
+        if (T.Owner == N.get())
+          Kept.push_back(json::Object{
+              {"tensor", T.Name},
+              {"dtype", dtypeName(T.PricedTy == DType::Undefined ? T.Ty
+                                                                 : T.PricedTy)},
+              {"bytes", static_cast<int64_t>(T.Bytes)},
+              {"reason", T.Reason},
+              {"consumer", nodeDisplayName(*T.Consumer)}});
+      const Value *Out = N->output(0);
+      json::Object Row{{"name", nodeDisplayName(*N)},
+                       {"op", N->qualifiedOp()},
+                       {"saved_bytes", static_cast<int64_t>(B)},
+                       {"cumulative_bytes", static_cast<int64_t>(Cum)},
+                       {"kept", std::move(Kept)}};
+      auto GIt = Ctx.Fusion.GroupOf.find(N.get());
+      if (GIt != Ctx.Fusion.GroupOf.end())
+        Row["fused"] = Ctx.Fusion.Groups[GIt->second].Pattern;
+      if (Out) {
+        Row["output_dtype"] = dtypeName(Out->Ty);
+        json::Array Dims;
+        for (int64_t D : Out->Sh.dims())
+          Dims.push_back(D);
+        Row["output_shape"] = std::move(Dims);
+      }
+      Nodes.push_back(std::move(Row));
+    }
+    Root["nodes"] = std::move(Nodes);
+  }
+
+  void printCSV(raw_ostream &OS) const override {
+    const CostResult &C = Ctx.Cost;
+    OS << "node,op,output_dtype,output_shape,saved_bytes,cumulative_bytes\n";
+    uint64_t Cum = C.InputBytes;
+    for (const auto &N : Ctx.M.Main->Nodes) {
+      uint64_t B = C.NodeBytes[N->Id];
+      Cum += B;
+      const Value *Out = N->output(0);
+      std::string Name = nodeDisplayName(*N);
+      if (StringRef(Name).find_first_of(",\"") != StringRef::npos) {
+        std::string Q = "\"";
+        for (char Ch : Name)
+          Q += Ch == '"' ? std::string("\"\"") : std::string(1, Ch);
+        Name = Q + "\"";
+      }
+      OS << Name << ',' << N->qualifiedOp() << ','
+         << (Out ? dtypeName(Out->Ty) : "") << ",\""
+         << (Out ? Out->Sh.str() : "") << "\"," << B << ',' << Cum << '\n';
+    }
+  }
+
+private:
+  const AnalysisContext &Ctx;
+  unsigned TopNodes;
+};
+
+//===----------------------------------------------------------------------===//
+// Layers
+//===----------------------------------------------------------------------===//
+
+class LayersView : public View {
+public:
+  explicit LayersView(const AnalysisContext &Ctx) : Ctx(Ctx) {}
+
+  void printText(raw_ostream &OS) const override {
+    OS << "\nLayers\n";
+    OS << fmt::format("  {:<24} {:>6} {:>14} {:>20}\n", "layer", "nodes",
+                      "bytes", "");
+    for (const CostResult::Layer &L : Ctx.Cost.Layers)
+      OS << fmt::format("  {:<24} {:>6} {:>14} {:>20}\n", L.Name, L.Nodes,
+                        formatBytes(L.Bytes), withCommas(L.Bytes));
+  }
+
+  void addJSON(json::Object &Root) const override {
+    json::Array Layers;
+    for (const CostResult::Layer &L : Ctx.Cost.Layers)
+      Layers.push_back(json::Object{{"name", L.Name},
+                                    {"nodes", static_cast<int64_t>(L.Nodes)},
+                                    {"bytes", static_cast<int64_t>(L.Bytes)}});
+    Root["layers"] = std::move(Layers);
+  }
+
+private:
+  const AnalysisContext &Ctx;
+};
+
+} // namespace
+
+std::unique_ptr<View> createSummaryView(const AnalysisContext &Ctx) {
+  return std::make_unique<SummaryView>(Ctx);
+}
+std::unique_ptr<View> createNodesView(const AnalysisContext &Ctx,
+                                      unsigned TopNodes) {
+  return std::make_unique<NodesView>(Ctx, TopNodes);
+}
+std::unique_ptr<View> createLayersView(const AnalysisContext &Ctx) {
+  return std::make_unique<LayersView>(Ctx);
+}
+
+void printReport(const AnalysisContext &Ctx, const ReportOptions &Opts,
+                 raw_ostream &OS) {
+  std::vector<std::unique_ptr<View>> Views;
+  if (Opts.Summary)
+    Views.push_back(createSummaryView(Ctx));
+  if (Opts.Nodes)
+    Views.push_back(createNodesView(Ctx, Opts.TopNodes));
+  if (Opts.Layers)
+    Views.push_back(createLayersView(Ctx));
+  switch (Opts.Format) {
+  case OutputFormat::Text:
+    for (const auto &V : Views)
+      V->printText(OS);
+    return;
+  case OutputFormat::JSON: {
+    // json::Object keeps its keys sorted, so the output is deterministic.
+    json::Object Root;
+    for (const auto &V : Views)
+      V->addJSON(Root);
+    OS << formatv("{0:2}", json::Value(std::move(Root))) << '\n';
+    return;
+  }
+  case OutputFormat::CSV:
+    for (const auto &V : Views)
+      V->printCSV(OS);
+    return;
+  }
+}
+
+} // namespace vram
