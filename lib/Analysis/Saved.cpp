@@ -69,6 +69,7 @@ Error runSaved(AnalysisContext &Ctx) {
       Outs.assign(N.Outputs.begin(), N.Outputs.end());
     }
     SaveContext C(N, Ins, Outs, Ctx.RequiresGrad);
+    C.Op = Op;
     if (!C.anyRG())
       continue;
     if (const SavedRule *Rule = findSavedRule(Domain, Op, Version)) {

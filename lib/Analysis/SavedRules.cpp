@@ -35,7 +35,9 @@ bool SaveContext::otherRG(unsigned Skip) const {
 
 namespace {
 
-std::string opName(const SaveContext &C) { return C.node().OpType; }
+std::string opName(const SaveContext &C) {
+  return C.Op.empty() ? C.node().OpType : C.Op;
+}
 
 /// Shape of the statistics of a normalisation over the dims from Axis on:
 /// the leading dims, then 1s.

@@ -192,7 +192,8 @@ Optional<TensorData> concatData(ArrayRef<Value *> Ins, size_t Axis) {
   TensorData D;
   bool First = true;
   for (Value *V : Ins) {
-    if (!V->Data || !V->Sh.isConcrete())
+    if (!V->Data || !V->Sh.isConcrete() ||
+        V->Sh.numElements() != Optional<uint64_t>(V->Data->size()))
       return None;
     if (First)
       D.IsFloat = V->Data->IsFloat;
@@ -258,6 +259,23 @@ Error allLikeFirst(ShapeContext &C) {
   for (unsigned I = 0; I < C.numOutputs(); ++I)
     C.setOutput(I, C.in(0)->Ty, C.in(0)->Sh);
   return ok();
+}
+
+/// Output I like input I + 1 (RecordEvent, WaitEvent: input 0 is the event
+/// id, the tensors pass through).
+Error passAfterFirst(ShapeContext &C) {
+  for (unsigned I = 0; I < C.numOutputs(); ++I)
+    if (Value *V = C.in(I + 1))
+      C.setOutput(I, V->Ty, V->Sh);
+  return ok();
+}
+
+/// GemmaRotaryEmbedding(emb, q, q_rot, k, k_rot) -> output1 like q,
+/// output2 like k.
+Error gemmaRotaryEmbedding(ShapeContext &C) {
+  if (Error E = sameAs(C, 0, 1))
+    return E;
+  return sameAs(C, 1, 3);
 }
 
 /// BiasSplitGelu: X [N, HW, D], bias [D] -> [N, HW, D / 2].
@@ -1368,7 +1386,7 @@ const ShapeRule FusedRules[] = {
     {MS, "MultiHeadAttention", 1, Any, multiHeadAttention},
     {MS, "GroupQueryAttention", 1, Any, groupQueryAttention},
     {MS, "RotaryEmbedding", 1, Any, likeFirst},
-    {MS, "GemmaRotaryEmbedding", 1, Any, eachLikeInput},
+    {MS, "GemmaRotaryEmbedding", 1, Any, gemmaRotaryEmbedding},
     {MS, "SkipLayerNormalization", 1, Any, skipLayerNorm},
     {MS, "SkipSimplifiedLayerNormalization", 1, Any, skipLayerNorm},
     {MS, "SimplifiedLayerNormalization", 1, Any, layerNormLike},
@@ -1438,6 +1456,8 @@ const ShapeRule FusedRules[] = {
     {MS, "MegatronF", 1, Any, eachLikeInput},
     {MS, "MegatronG", 1, Any, eachLikeInput},
     {MS, "NcclAllReduce", 1, Any, eachLikeInput},
+    {MS, "RecordEvent", 1, Any, passAfterFirst},
+    {MS, "WaitEvent", 1, Any, passAfterFirst},
     {MS, "ScaledSum", 1, Any, likeFirst},
     {MS, "BatchScale", 1, Any, allLikeFirst},
     {MS, "FlattenAndUnpad", 1, Any, flattenAndUnpad},

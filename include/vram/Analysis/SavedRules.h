@@ -65,6 +65,9 @@ public:
   }
 
   std::vector<Item> Items;
+  /// The op as priced, for reasons: the kernel of a fused group ("Gelu"),
+  /// else the node's op type.
+  std::string Op;
 
 private:
   const Node &N;
