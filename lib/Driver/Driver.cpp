@@ -270,10 +270,9 @@ int runVramOpt(int Argc, char **Argv) {
 
   std::error_code EC;
   ToolOutputFile Out(OutputFile, EC, sys::fs::OF_None);
-  if (EC) {
-    Run.File = OutputFile;
-    return Run.fail(makeError("cannot open output file: " + EC.message()));
-  }
+  if (EC)
+    return Run.fail(makeError("cannot open output file '" + OutputFile +
+                              "': " + EC.message()));
 
   for (auto &Step : *Pipeline) {
     if (Error E = Step.first->Run(Ctx))
