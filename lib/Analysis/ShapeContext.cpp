@@ -44,6 +44,11 @@ Error ShapeContext::error(const Twine &Msg) const {
   return makeError(describeNode(N) + ": " + Msg);
 }
 
+void ShapeContext::note(const Twine &Msg) const {
+  if (Diags)
+    Diags->note(describeNode(N) + ": " + Msg);
+}
+
 Error ShapeContext::requireInput(unsigned I) const {
   if (!in(I))
     return error("missing required input " + Twine(I));

@@ -2680,14 +2680,37 @@ Error ifOp(ShapeContext &C) {
   Expected<Graph *> Else = graphAttr(C, "else_branch");
   if (!Else)
     return Else.takeError();
-  if (Error E = C.inferSubgraph(**Then))
-    return E;
-  if (Error E = C.inferSubgraph(**Else))
-    return E;
   Graph *Chosen = nullptr;
   if (const TensorData *Cond = knownData(C, 0))
     if (Cond->size() == 1)
       Chosen = Cond->asDouble(0) != 0 ? *Then : *Else;
+  if (Chosen) {
+    // Only the branch taken runs; the other may not even be valid for these
+    // bindings.
+    (Chosen == *Then ? *Else : *Then)->NotTaken = true;
+    if (Error E = C.inferSubgraph(*Chosen))
+      return E;
+  } else {
+    // Either may run. A branch that cannot run with these bindings is
+    // reported and the other one is priced.
+    Error ThenErr = C.inferSubgraph(**Then);
+    Error ElseErr = C.inferSubgraph(**Else);
+    if (ThenErr && ElseErr) {
+      consumeError(std::move(ElseErr));
+      return ThenErr;
+    }
+    for (auto *P : {&ThenErr, &ElseErr}) {
+      if (!*P)
+        continue;
+      bool IsThen = P == &ThenErr;
+      C.note(Twine(IsThen ? "then" : "else") +
+             "_branch cannot run with these bindings (" +
+             toString(std::move(*P)) + "); pricing the " +
+             (IsThen ? "else" : "then") + " branch");
+      Chosen = IsThen ? *Else : *Then;
+      (IsThen ? *Then : *Else)->NotTaken = true;
+    }
+  }
   for (unsigned I = 0; I < C.numOutputs(); ++I) {
     if (I >= (*Then)->Outputs.size() || I >= (*Else)->Outputs.size())
       return C.error("a branch has fewer than " + Twine(C.numOutputs()) +

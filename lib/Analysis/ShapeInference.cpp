@@ -68,7 +68,8 @@ Error ShapeInference::reconcile(Node &N, Value &V) {
 Error ShapeInference::inferGraph(Graph &G) {
   for (auto &NPtr : G.Nodes) {
     Node &N = *NPtr;
-    ShapeContext C(N, [this](Graph &Sub) { return inferGraph(Sub); });
+    ShapeContext C(
+        N, [this](Graph &Sub) { return inferGraph(Sub); }, &Ctx.Diags);
     if (const ShapeRule *R =
             findShapeRule(N.Domain, N.OpType, N.OpsetVersion)) {
       if (Error E = R->Fn(C))
@@ -80,10 +81,17 @@ Error ShapeInference::inferGraph(Graph &G) {
               "model declares, if any"))
         return E;
     }
-    for (Value *Out : N.Outputs)
-      if (Out)
-        if (Error E = reconcile(N, *Out))
-          return E;
+    for (Value *Out : N.Outputs) {
+      if (!Out)
+        continue;
+      if (Error E = reconcile(N, *Out))
+        return E;
+      // A size no memory could hold is an error, never a wrapped number.
+      if (Out->Sh.isConcrete() && !Out->bytes())
+        return makeError(describeNode(N) + ": output '" + Out->Name +
+                         "' of shape " + Out->Sh.str() +
+                         " has more elements or bytes than fit in 64 bits");
+    }
     // Constant folding as a framework sees it: a node computed only from
     // constants (Cast of a Constant, shape arithmetic on fixed shapes) yields
     // constants, never activations.
@@ -102,6 +110,8 @@ Error ShapeInference::inferGraph(Graph &G) {
 }
 
 void ShapeInference::collectUnpriced(const Graph &G) {
+  if (G.NotTaken)
+    return;
   for (const Value *V : G.Inputs)
     if (!V->Sh.isConcrete())
       Ctx.Unpriced.push_back(V);

@@ -158,9 +158,12 @@ Expected<std::vector<std::pair<std::string, int64_t>>> parseDims() {
     std::tie(Name, Val) = StringRef(D).split('=');
     int64_t V;
     Name = Name.trim();
-    if (Name.empty() || Val.trim().getAsInteger(10, V))
+    if (Name.empty() || Val.trim().empty())
       return makeError("--dim '" + D + "': expected NAME=VALUE, for example "
                        "--dim batch=1");
+    if (Val.trim().getAsInteger(10, V))
+      return makeError("--dim '" + D + "': '" + Val.trim() +
+                       "' is not an integer in the range of int64");
     Out.emplace_back(Name.str(), V);
   }
   return Out;

@@ -31,11 +31,14 @@
 
 namespace vram {
 
+class Diagnostics;
+
 class ShapeContext {
 public:
   ShapeContext(Node &N,
-               std::function<llvm::Error(Graph &)> InferSubgraph = nullptr)
-      : N(N), InferSubgraph(std::move(InferSubgraph)) {}
+               std::function<llvm::Error(Graph &)> InferSubgraph = nullptr,
+               Diagnostics *Diags = nullptr)
+      : N(N), InferSubgraph(std::move(InferSubgraph)), Diags(Diags) {}
 
   Node &node() { return N; }
   int64_t opset() const { return N.OpsetVersion; }
@@ -74,9 +77,14 @@ public:
     return InferSubgraph(G);
   }
 
+  /// Records a warning about this node that --strict does not escalate
+  /// (a problem the rule worked around).
+  void note(const llvm::Twine &Msg) const;
+
 private:
   Node &N;
   std::function<llvm::Error(Graph &)> InferSubgraph;
+  Diagnostics *Diags;
 };
 
 using ShapeFn = llvm::Error (*)(ShapeContext &);

@@ -177,6 +177,9 @@ public:
   std::string Name;
   Graph *Parent;
   Node *OwnerNode;
+  /// A branch that does not run with the current bindings (an If whose
+  /// condition is known, or a branch whose shapes cannot work): not priced.
+  bool NotTaken = false;
 
   /// Values in creation order. Names are unique within a graph.
   std::vector<std::unique_ptr<Value>> Values;
