@@ -32,6 +32,10 @@ cl::list<std::string>
     Dims("dim",
          cl::desc("Bind a symbolic input dim: --dim NAME=VALUE (repeatable)"),
          cl::value_desc("NAME=VALUE"), cl::cat(ToolCat));
+cl::opt<int64_t> DefaultDim(
+    "default-dim",
+    cl::desc("Bind every symbolic input dim not given by --dim to N"),
+    cl::value_desc("N"), cl::init(0), cl::cat(ToolCat));
 cl::opt<InputFormat> Format(
     "input-format", cl::desc("How to read the model (default: by extension)"),
     cl::values(clEnumValN(InputFormat::Auto, "auto", "by file extension"),
@@ -223,6 +227,12 @@ int runVramOpt(int Argc, char **Argv) {
   LoadOptions LO;
   LO.Format = Format;
   LO.Dims = std::move(*DimList);
+  if (DefaultDim.getNumOccurrences()) {
+    if (DefaultDim <= 0)
+      return Run.fail(makeError("--default-dim=" + Twine(DefaultDim) +
+                                ": a dim must be bound to a positive number"));
+    LO.DefaultDim = DefaultDim;
+  }
   LO.ParamInputs = ParamInputs;
   LO.DataInputs = DataInputs;
   for (const std::string *R : {&LO.ParamInputs, &LO.DataInputs}) {

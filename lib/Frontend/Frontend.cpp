@@ -593,8 +593,12 @@ Error Builder::bindDims(const onnx::GraphProto &GP) {
   }
   std::vector<std::string> Unbound;
   for (const std::string &N : Names)
-    if (!Bindings.count(N))
-      Unbound.push_back(N);
+    if (!Bindings.count(N)) {
+      if (Opts.DefaultDim)
+        Bindings[N] = *Opts.DefaultDim;
+      else
+        Unbound.push_back(N);
+    }
   if (!Unbound.empty()) {
     std::string List = join(Unbound, ", ");
     std::string Example;

@@ -34,6 +34,9 @@ struct LoadOptions {
   std::string ParamInputs;
   /// Graph inputs matching this regex are data, never parameters.
   std::string DataInputs;
+  /// Binds every symbolic input dim left unbound to this value (--default-dim;
+  /// the fuzzers use it too). None: an unbound dim is an error.
+  llvm::Optional<int64_t> DefaultDim;
   /// Maximum nesting of subgraphs and function calls.
   unsigned MaxDepth = 64;
 };
