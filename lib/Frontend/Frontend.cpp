@@ -52,6 +52,9 @@ public:
   }
 };
 
+/// Brace nesting read from textual syntax (subgraphs, function bodies).
+constexpr unsigned MaxTextNesting = 256;
+
 InputFormat sniffFormat(StringRef Name, StringRef Buf) {
   if (Name.endswith(".onnxtxt"))
     return InputFormat::Text;
@@ -109,6 +112,32 @@ Error parseModelProto(StringRef Buf, InputFormat Fmt, onnx::ModelProto &MP) {
     return makeError("file is empty");
   switch (Fmt) {
   case InputFormat::Text: {
+    // ONNX's textual parser recurses once per nested graph with no limit; a
+    // deeply nested input would overflow the stack. Brace depth bounds it.
+    unsigned Depth = 0, MaxDepth = 0;
+    bool InString = false, InComment = false;
+    for (char Ch : Buf) {
+      if (InComment) {
+        InComment = Ch != '\n';
+        continue;
+      }
+      if (InString) {
+        InString = Ch != '"';
+        continue;
+      }
+      if (Ch == '#')
+        InComment = true;
+      else if (Ch == '"')
+        InString = true;
+      else if (Ch == '{')
+        MaxDepth = std::max(MaxDepth, ++Depth);
+      else if (Ch == '}' && Depth)
+        --Depth;
+    }
+    if (MaxDepth > MaxTextNesting)
+      return makeError("graphs nested " + Twine(MaxDepth) +
+                       " deep in the textual syntax; at most " +
+                       Twine(MaxTextNesting) + " are read");
     std::string Copy = Buf.str(); // the parser needs a NUL terminator
     try {
       onnx::OnnxParser Parser(Copy.c_str());
@@ -940,6 +969,23 @@ Error Builder::buildGraph(const onnx::GraphProto &GP, Graph &G, bool IsMain,
                          N->qualifiedOp() + "-" + Twine(S->since_version()) +
                          " has " +
                          describeArity(S->min_output(), S->max_output()));
+      // Attribute kinds, and required attributes, as the schema says.
+      for (const onnx::AttributeProto &A : NP.attribute()) {
+        auto It = S->attributes().find(A.name());
+        if (It == S->attributes().end() || A.type() == It->second.type ||
+            !A.ref_attr_name().empty())
+          continue;
+        return makeError(
+            describeNode(*N) + ": attribute '" + A.name() + "' is " +
+            onnx::AttributeProto_AttributeType_Name(A.type()) + "; " +
+            N->qualifiedOp() + "-" + Twine(S->since_version()) + " expects " +
+            onnx::AttributeProto_AttributeType_Name(It->second.type));
+      }
+      for (const auto &KV : S->attributes())
+        if (KV.second.required && !N->attr(KV.first))
+          return makeError(describeNode(*N) + ": missing required attribute '" +
+                           KV.first + "' of " + N->qualifiedOp() + "-" +
+                           Twine(S->since_version()));
     }
   }
   for (const onnx::ValueInfoProto &VI : GP.value_info())
