@@ -107,6 +107,134 @@ std::string guessContent(StringRef Buf) {
   return std::string(" (the file looks like ") + What + ")";
 }
 
+//===----------------------------------------------------------------------===//
+// Skipping weight payloads in the binary wire format
+//===----------------------------------------------------------------------===//
+
+/// Payloads at least this large are dropped: larger than any tensor whose
+/// contents the IR keeps (MaxKnownElements x 8 bytes).
+constexpr uint64_t MinSkippedPayload = MaxKnownElements * 8 + 1;
+
+bool readVarint(const char *&P, const char *End, uint64_t &V) {
+  V = 0;
+  for (unsigned Shift = 0; Shift < 64; Shift += 7) {
+    if (P == End)
+      return false;
+    uint8_t B = static_cast<uint8_t>(*P++);
+    V |= static_cast<uint64_t>(B & 0x7f) << Shift;
+    if (!(B & 0x80))
+      return true;
+  }
+  return false;
+}
+
+void writeVarint(std::string &Out, uint64_t V) {
+  while (V >= 0x80) {
+    Out.push_back(static_cast<char>((V & 0x7f) | 0x80));
+    V >>= 7;
+  }
+  Out.push_back(static_cast<char>(V));
+}
+
+/// Which message a byte range holds, as far as the stripper cares.
+enum class WireMsg { Model, Graph, Node, Attribute, Tensor };
+
+/// The message type of a length-delimited field, or None to copy it as is.
+/// (Field numbers from onnx.proto.)
+Optional<WireMsg> nestedMessage(WireMsg In, uint64_t Field) {
+  switch (In) {
+  case WireMsg::Model:
+    return Field == 7 ? Optional<WireMsg>(WireMsg::Graph) : None; // graph
+  case WireMsg::Graph:
+    if (Field == 5) // initializer
+      return WireMsg::Tensor;
+    if (Field == 1) // node
+      return WireMsg::Node;
+    return None;
+  case WireMsg::Node:
+    return Field == 5 ? Optional<WireMsg>(WireMsg::Attribute) : None;
+  case WireMsg::Attribute:
+    if (Field == 6 || Field == 11) // g, graphs
+      return WireMsg::Graph;
+    if (Field == 5 || Field == 12) // t, tensors
+      return WireMsg::Tensor;
+    return None;
+  case WireMsg::Tensor:
+    return None;
+  }
+  return None;
+}
+
+/// Tensor payload fields: float_data 4, int32_data 5, int64_data 7,
+/// raw_data 9, double_data 10, uint64_data 11 (packed when repeated).
+bool isPayloadField(uint64_t Field) {
+  return Field == 4 || Field == 5 || Field == 7 || Field == 9 ||
+         Field == 10 || Field == 11;
+}
+
+bool stripMessage(StringRef In, WireMsg Kind, std::string &Out,
+                  unsigned Depth) {
+  if (Depth > 100)
+    return false;
+  const char *P = In.begin(), *End = In.end();
+  while (P != End) {
+    const char *FieldStart = P;
+    uint64_t Tag;
+    if (!readVarint(P, End, Tag))
+      return false;
+    uint64_t Field = Tag >> 3;
+    switch (Tag & 7) {
+    case 0: { // varint
+      uint64_t V;
+      if (!readVarint(P, End, V))
+        return false;
+      break;
+    }
+    case 1: // fixed64
+      if (End - P < 8)
+        return false;
+      P += 8;
+      break;
+    case 5: // fixed32
+      if (End - P < 4)
+        return false;
+      P += 4;
+      break;
+    case 2: { // length-delimited
+      uint64_t Len;
+      if (!readVarint(P, End, Len) || Len > static_cast<uint64_t>(End - P))
+        return false;
+      StringRef Body(P, Len);
+      P += Len;
+      if (Kind == WireMsg::Tensor && isPayloadField(Field) &&
+          Len >= MinSkippedPayload)
+        continue; // dropped: its bytes are never read
+      if (Optional<WireMsg> Sub = nestedMessage(Kind, Field)) {
+        std::string Nested;
+        if (!stripMessage(Body, *Sub, Nested, Depth + 1))
+          return false;
+        writeVarint(Out, Tag);
+        writeVarint(Out, Nested.size());
+        Out += Nested;
+        continue;
+      }
+      break;
+    }
+    default: // groups are not used by onnx.proto
+      return false;
+    }
+    Out.append(FieldStart, P);
+  }
+  return true;
+}
+
+/// Writes Buf without large tensor payloads into Out; false when Buf is not
+/// walkable protobuf (the caller then parses Buf itself).
+bool stripWeightPayloads(StringRef Buf, std::string &Out) {
+  Out.clear();
+  return stripMessage(Buf, WireMsg::Model, Out, 0);
+}
+
 Error parseModelProto(StringRef Buf, InputFormat Fmt, onnx::ModelProto &MP) {
   if (Buf.empty())
     return makeError("file is empty");
@@ -164,9 +292,16 @@ Error parseModelProto(StringRef Buf, InputFormat Fmt, onnx::ModelProto &MP) {
   }
   if (Buf.size() > static_cast<size_t>(INT_MAX))
     return makeError("file is larger than protobuf's 2 GiB limit");
+  // Parse a copy without the weight payloads when the wire format allows
+  // it; the payload pages of a mapped file are then never touched. A file
+  // the stripper cannot walk is parsed as it is, for protobuf's verdict.
+  std::string Stripped;
+  StringRef ToParse = Buf;
+  if (stripWeightPayloads(Buf, Stripped))
+    ToParse = Stripped;
   google::protobuf::io::CodedInputStream In(
-      reinterpret_cast<const uint8_t *>(Buf.data()),
-      static_cast<int>(Buf.size()));
+      reinterpret_cast<const uint8_t *>(ToParse.data()),
+      static_cast<int>(ToParse.size()));
   In.SetRecursionLimit(200);
   if (!MP.ParseFromCodedStream(&In) || !In.ConsumedEntireMessage())
     return makeError("not a valid ONNX model: the protobuf is malformed or "
