@@ -11,6 +11,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Regex.h"
+#include "llvm/Support/Timer.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
@@ -67,6 +68,10 @@ cl::opt<std::string> Passes(
     cl::desc("Run these passes in order (comma-separated; print<NAME> runs "
              "a pass's printer); see --list-passes"),
     cl::value_desc("a,b,print<b>"), cl::cat(ToolCat));
+cl::opt<bool> TimePasses("time-passes",
+                         cl::desc("Print the time of the load, each pass and "
+                                  "the report on stderr"),
+                         cl::cat(ToolCat));
 cl::opt<bool> ListPasses("list-passes", cl::desc("List the passes and exit"),
                          cl::cat(ToolCat));
 cl::opt<Mode> RunMode("mode", cl::desc("What to price"),
@@ -242,7 +247,28 @@ int runVramOpt(int Argc, char **Argv) {
                                 "': " + Err));
   }
 
+  // --time-passes: wall, user and system time of the load, each pass and
+  // the report; the group prints itself to stderr when destroyed.
+  TimerGroup Timers("vram-opt", "vram-opt time report");
+  auto timed = [&](StringRef Name, StringRef Desc) {
+    return std::make_unique<Timer>(Name, Desc, Timers);
+  };
+  std::vector<std::unique_ptr<Timer>> Owned;
+  auto Start = [&](StringRef Name, StringRef Desc) -> Timer * {
+    if (!TimePasses)
+      return nullptr;
+    Owned.push_back(timed(Name, Desc));
+    Owned.back()->startTimer();
+    return Owned.back().get();
+  };
+  auto Stop = [](Timer *T) {
+    if (T)
+      T->stopTimer();
+  };
+
+  Timer *LoadT = Start("load", "load (parse, build IR, bind dims)");
   auto M = loadModel(InputFile, LO, Run.Diags);
+  Stop(LoadT);
   if (!M)
     return Run.fail(M.takeError());
 
@@ -288,7 +314,10 @@ int runVramOpt(int Argc, char **Argv) {
                               "': " + EC.message()));
 
   for (auto &Step : *Pipeline) {
-    if (Error E = Step.first->Run(Ctx))
+    Timer *T = Start(Step.first->Name, Step.first->Name);
+    Error E = Step.first->Run(Ctx);
+    Stop(T);
+    if (E)
       return Run.fail(std::move(E));
     if (Step.second)
       Step.first->Print(Ctx, Out.os());
@@ -299,7 +328,9 @@ int runVramOpt(int Argc, char **Argv) {
     ReportOptions RO;
     RO.Format = ReportFormat;
     RO.TopNodes = TopNodes;
+    Timer *T = Start("report", "report views");
     printReport(Ctx, RO, Out.os());
+    Stop(T);
   }
 
   // The report first, then the warnings (stdout is buffered, stderr not).
