@@ -89,7 +89,7 @@ Error runSaved(AnalysisContext &Ctx) {
       T.Reason = It.Reason;
       if (It.K == SaveContext::Item::Buffer) {
         T.Hidden = true;
-        T.KeepsDType = true;
+        T.KeepsDType = It.KeepsDType;
         T.Name = displayName(N) + "." + It.Name;
         T.Ty = It.Ty;
         T.Sh = It.Sh;

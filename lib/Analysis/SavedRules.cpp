@@ -202,7 +202,7 @@ void saveBiasGelu(SaveContext &C) {
   if (!C.anyRG())
     return;
   if (C.in(1))
-    C.buffer("gelu_input", C.in(0)->Ty, C.in(0)->Sh, "input of Gelu (x + bias)");
+    C.activationBuffer("gelu_input", C.in(0)->Ty, C.in(0)->Sh, "input of Gelu (x + bias)");
   else
     C.input(0, "input of Gelu");
 }
@@ -216,7 +216,7 @@ void saveSkipLayerNorm(SaveContext &C, bool HasMean) {
   if (C.out(3))
     C.output(3, "input of LayerNorm (input + skip)");
   else if (X)
-    C.buffer("sum", X->Ty, X->Sh, "input of LayerNorm (input + skip)");
+    C.activationBuffer("sum", X->Ty, X->Sh, "input of LayerNorm (input + skip)");
   Shape S = statsShape(X, -1);
   if (HasMean)
     C.buffer("mean", DType::Float, S, "LayerNorm mean");
@@ -238,7 +238,7 @@ void saveEmbedLayerNorm(SaveContext &C) {
   if (C.out(2))
     C.output(2, "input of LayerNorm (embedding sum)");
   else
-    C.buffer("sum", Out->Ty, Out->Sh, "input of LayerNorm (embedding sum)");
+    C.activationBuffer("sum", Out->Ty, Out->Sh, "input of LayerNorm (embedding sum)");
   Shape S = statsShape(Out, -1);
   C.buffer("mean", DType::Float, S, "LayerNorm mean");
   C.buffer("rstd", DType::Float, S, "LayerNorm inverse std");
@@ -265,10 +265,10 @@ void saveMsAttention(SaveContext &C) {
     if (Present->Sh.hasRank() && Present->Sh.rank() == 5)
       L = Present->Sh[3];
   Shape QKV(ArrayRef<int64_t>{B, S, H});
-  C.buffer("q", X->Ty, QKV, "Q for QK^T");
-  C.buffer("k", X->Ty, Shape(ArrayRef<int64_t>{B, L, H}), "K for QK^T");
-  C.buffer("v", X->Ty, Shape(ArrayRef<int64_t>{B, L, H}), "V for scores x V");
-  C.buffer("probs", X->Ty, probsShape(B, N, S, L), "softmax output");
+  C.activationBuffer("q", X->Ty, QKV, "Q for QK^T");
+  C.activationBuffer("k", X->Ty, Shape(ArrayRef<int64_t>{B, L, H}), "K for QK^T");
+  C.activationBuffer("v", X->Ty, Shape(ArrayRef<int64_t>{B, L, H}), "V for scores x V");
+  C.activationBuffer("probs", X->Ty, probsShape(B, N, S, L), "softmax output");
 }
 
 /// MultiHeadAttention / GroupQueryAttention / ai.onnx Attention with
@@ -299,7 +299,7 @@ void saveProjectedAttention(SaveContext &C) {
     if (Value *P = C.out(I))
       if (P->Sh.hasRank() && P->Sh.rank() == 4)
         L = std::max(L, P->Sh[2]);
-  C.buffer("probs", Y ? Y->Ty : Q->Ty, probsShape(B, N, S, L),
+  C.activationBuffer("probs", Y ? Y->Ty : Q->Ty, probsShape(B, N, S, L),
            "softmax output");
 }
 

@@ -32,6 +32,9 @@ public:
     DType Ty = DType::Undefined;
     Shape Sh;
     std::string Reason;
+    /// Priced in its own dtype under every recipe (masks, statistics);
+    /// false for activation-like buffers, priced like any activation.
+    bool KeepsDType = true;
   };
 
   SaveContext(const Node &N, llvm::ArrayRef<Value *> Inputs,
@@ -53,15 +56,24 @@ public:
 
   void input(unsigned I, const std::string &Reason) {
     if (in(I))
-      Items.push_back({Item::Input, I, "", DType::Undefined, Shape(), Reason});
+      Items.push_back(
+          {Item::Input, I, "", DType::Undefined, Shape(), Reason, true});
   }
   void output(unsigned I, const std::string &Reason) {
     if (out(I))
-      Items.push_back({Item::Output, I, "", DType::Undefined, Shape(), Reason});
+      Items.push_back(
+          {Item::Output, I, "", DType::Undefined, Shape(), Reason, true});
   }
+  /// A kernel-internal buffer kept in its own dtype (mask, statistics).
   void buffer(const std::string &Name, DType T, const Shape &S,
               const std::string &Reason) {
-    Items.push_back({Item::Buffer, 0, Name, T, S, Reason});
+    Items.push_back({Item::Buffer, 0, Name, T, S, Reason, true});
+  }
+  /// An activation the fused op computes internally (x + bias, Q, softmax
+  /// output): priced in the recipe's activation dtype like a graph tensor.
+  void activationBuffer(const std::string &Name, DType T, const Shape &S,
+                        const std::string &Reason) {
+    Items.push_back({Item::Buffer, 0, Name, T, S, Reason, false});
   }
 
   std::vector<Item> Items;
