@@ -9,7 +9,8 @@
 // squeeze, unsqueeze, flatten, expand, alias). A view of a parameter is the
 // parameter (a tied embedding's Transpose(wte) is not an activation). Split
 // outputs are disjoint parts of their source: each is its own storage, so
-// saving two of them counts two parts, never the whole source twice.
+// saving two of them counts two parts; when the source itself is kept too,
+// the parts are inside it and cost nothing more.
 //
 //===----------------------------------------------------------------------===//
 
@@ -71,7 +72,12 @@ bool isViewOp(const Node &N) {
 
 Error runAlias(AnalysisContext &Ctx) {
   Ctx.StorageOf.clear();
+  Ctx.PartOf.clear();
   for (const auto &N : Ctx.M.Main->Nodes) {
+    if (N->Domain.empty() && N->OpType == "Split" && N->input(0))
+      for (const Value *Out : N->Outputs)
+        if (Out)
+          Ctx.PartOf[Out] = Ctx.storage(N->input(0));
     if (!isViewOp(*N) || !N->input(0) || !N->output(0))
       continue;
     const Value *Src = Ctx.storage(N->input(0));

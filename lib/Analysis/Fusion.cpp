@@ -5,7 +5,7 @@
 // Counting what each piece would save inflates the figure (GELU: 24bsd
 // instead of 8bsd), so each such group is priced as the kernel. The patterns
 // are a table: name, kernel, anchor op, matcher, and the PyTorch kernel whose
-// saved tensors the group takes (documented in docs/patterns.md).
+// saved tensors the group takes (documented in docs/memory.md).
 //
 //===----------------------------------------------------------------------===//
 

@@ -114,6 +114,19 @@ Error runSaved(AnalysisContext &Ctx) {
       R.Tensors.push_back(std::move(T));
     }
   }
+  // A Split part kept together with its whole source is inside it.
+  auto InsideKeptSource = [&](const SavedTensor &T) {
+    for (const Value *V = T.Storage; V;) {
+      auto It = Ctx.PartOf.find(V);
+      if (It == Ctx.PartOf.end())
+        return false;
+      V = It->second;
+      if (Kept.count(V))
+        return true;
+    }
+    return false;
+  };
+  llvm::erase_if(R.Tensors, InsideKeptSource);
   return Error::success();
 }
 

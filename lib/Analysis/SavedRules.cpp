@@ -157,11 +157,12 @@ void saveDropoutMask(SaveContext &C) {
 void saveLayerNorm(SaveContext &C, int64_t Axis, bool HasMean) {
   if (!C.anyRG())
     return;
-  C.input(0, "input of LayerNorm");
+  std::string Kind = HasMean ? "LayerNorm" : "RMSNorm";
+  C.input(0, "input of " + Kind);
   Shape S = statsShape(C.in(0), Axis);
   if (HasMean)
-    C.buffer("mean", DType::Float, S, "LayerNorm mean");
-  C.buffer("rstd", DType::Float, S, "LayerNorm inverse std");
+    C.buffer("mean", DType::Float, S, Kind + " mean");
+  C.buffer("rstd", DType::Float, S, Kind + " inverse std");
 }
 
 void saveLayerNormalization(SaveContext &C) {
@@ -370,7 +371,17 @@ const SavedRule Rules[] = {
     {"", "Erf", 1, AnyVersion, saveInput0, "erf: self"},
     {"", "Gelu", 20, AnyVersion, saveInput0, "gelu: self"},
     {"", "LeakyRelu", 1, AnyVersion, saveInput0, "leaky_relu: self"},
-    {"", "Elu", 1, AnyVersion, saveOutput0, "elu: result"},
+    {"", "Elu", 1, AnyVersion, saveInput0, "elu: self"},
+    {"", "Celu", 1, AnyVersion, saveInput0, "celu: self"},
+    {"", "Selu", 1, AnyVersion, saveInput0, "selu: self"},
+    {"", "ThresholdedRelu", 1, AnyVersion, saveInput0, "threshold: self"},
+    {"", "Softsign", 1, AnyVersion, saveInput0, "softsign: self"},
+    {"", "Tan", 1, AnyVersion, saveOutput0, "tan: result"},
+    {"", "Atan", 1, AnyVersion, saveInput0, "atan: self"},
+    {"", "Asin", 1, AnyVersion, saveInput0, "asin: self"},
+    {"", "Acos", 1, AnyVersion, saveInput0, "acos: self"},
+    {"", "Sinh", 1, AnyVersion, saveInput0, "sinh: self"},
+    {"", "Cosh", 1, AnyVersion, saveInput0, "cosh: self"},
     {"", "Softplus", 1, AnyVersion, saveInput0, "softplus: self"},
     {"", "HardSigmoid", 1, AnyVersion, saveInput0, "hardsigmoid: self"},
     {"", "HardSwish", 1, AnyVersion, saveInput0, "hardswish: self"},
@@ -391,6 +402,10 @@ const SavedRule Rules[] = {
     {"", "ReduceSum", 1, AnyVersion, saveNothing, "sum"},
     {"", "ReduceMax", 1, AnyVersion, saveReduceMinMax, "amax: self, result"},
     {"", "ReduceMin", 1, AnyVersion, saveReduceMinMax, "amin: self, result"},
+    {"", "ReduceProd", 1, AnyVersion, saveReduceMinMax, "prod: self, result"},
+    {"", "ReduceL2", 1, AnyVersion, saveReduceMinMax, "norm: self, result"},
+    {"", "ReduceLogSumExp", 1, AnyVersion, saveReduceMinMax,
+     "logsumexp: self, result"},
     // indexing and selection
     {"", "Gather", 1, AnyVersion, saveIndices, "embedding/index_select"},
     {"", "GatherElements", 1, AnyVersion, saveIndices, "gather: index"},

@@ -5,6 +5,7 @@
 #include "vram/Frontend/Frontend.h"
 #include "vram/Report/Views.h"
 
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
@@ -65,8 +66,9 @@ cl::opt<bool> PrintIR("print-ir",
                       cl::cat(ToolCat));
 cl::opt<std::string> Passes(
     "passes",
-    cl::desc("Run these passes in order (comma-separated; print<NAME> runs "
-             "a pass's printer); see --list-passes"),
+    cl::desc("Run these passes in order (comma-separated; print<NAME> "
+             "prints a pass's results, running it first if it has not run); "
+             "see --list-passes"),
     cl::value_desc("a,b,print<b>"), cl::cat(ToolCat));
 cl::opt<bool> TimePasses("time-passes",
                          cl::desc("Print the time of the load, each pass and "
@@ -313,12 +315,17 @@ int runVramOpt(int Argc, char **Argv) {
     return Run.fail(makeError("cannot open output file '" + OutputFile +
                               "': " + EC.message()));
 
+  // print<X> prints X's results, running X first only if it has not run.
+  SmallPtrSet<const PassInfo *, 8> Ran;
   for (auto &Step : *Pipeline) {
-    Timer *T = Start(Step.first->Name, Step.first->Name);
-    Error E = Step.first->Run(Ctx);
-    Stop(T);
-    if (E)
-      return Run.fail(std::move(E));
+    if (!Step.second || !Ran.count(Step.first)) {
+      Timer *T = Start(Step.first->Name, Step.first->Name);
+      Error E = Step.first->Run(Ctx);
+      Stop(T);
+      if (E)
+        return Run.fail(std::move(E));
+      Ran.insert(Step.first);
+    }
     if (Step.second)
       Step.first->Print(Ctx, Out.os());
   }
