@@ -274,6 +274,8 @@ public:
     const CostResult &C = Ctx.Cost;
     OS << "node,op,output_dtype,output_shape,saved_bytes,cumulative_bytes\n";
     uint64_t Cum = C.InputBytes;
+    if (C.InputBytes)
+      OS << "(graph inputs),,,," << C.InputBytes << ',' << Cum << '\n';
     for (const auto &N : Ctx.M.Main->Nodes) {
       uint64_t B = C.NodeBytes[N->Id];
       Cum += B;
