@@ -115,6 +115,7 @@ Error runCost(AnalysisContext &Ctx) {
   C.Recipe = R->Name;
   C.Optimizer = O.Optimizer;
   DType ActTy = O.ActivationDType ? *O.ActivationDType : R->ActivationTy;
+  C.ActivationType = ActTy;
 
   // Per-parameter terms, with overrides.
   struct Term {
@@ -172,7 +173,7 @@ Error runCost(AnalysisContext &Ctx) {
     }
   }
   for (const Term &T : Terms) {
-    C.Terms.push_back({T.Label, T.Category, T.Bytes});
+    C.Terms.push_back({T.Key, T.Label, T.Category, T.Bytes});
     if (StringRef(T.Key) == "weights")
       continue;
     uint64_t B = roundBytes(T.Bytes * C.TrainableCount);

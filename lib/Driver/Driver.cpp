@@ -70,6 +70,11 @@ cl::opt<std::string> Passes(
              "prints a pass's results, running it first if it has not run); "
              "see --list-passes"),
     cl::value_desc("a,b,print<b>"), cl::cat(ToolCat));
+cl::opt<std::string> TraceFile(
+    "trace",
+    cl::desc("Write the memory timeline to FILE in Chrome Trace Event "
+             "format (Perfetto, chrome://tracing)"),
+    cl::value_desc("FILE.json"), cl::cat(ToolCat));
 cl::opt<bool> TimePasses("time-passes",
                          cl::desc("Print the time of the load, each pass and "
                                   "the report on stderr"),
@@ -340,6 +345,15 @@ int runVramOpt(int Argc, char **Argv) {
     Stop(T);
   }
 
+  if (!TraceFile.empty()) {
+    std::error_code TEC;
+    ToolOutputFile Trace(TraceFile, TEC, sys::fs::OF_None);
+    if (TEC)
+      return Run.fail(makeError("cannot open trace file '" + TraceFile +
+                                "': " + TEC.message()));
+    writeTrace(Ctx, Trace.os());
+    Trace.keep();
+  }
   // The report first, then the warnings (stdout is buffered, stderr not).
   Out.os().flush();
   Run.printWarnings();

@@ -328,7 +328,135 @@ private:
   const AnalysisContext &Ctx;
 };
 
+//===----------------------------------------------------------------------===//
+// Timeline
+//===----------------------------------------------------------------------===//
+
+class TimelineView : public View {
+public:
+  explicit TimelineView(const AnalysisContext &Ctx) : Ctx(Ctx) {}
+
+  static std::string stepName(const TimelineStep &S) {
+    return S.N ? nodeDisplayName(*S.N) : std::string("(optimizer step)");
+  }
+
+  void printText(raw_ostream &OS) const override {
+    const TimelineResult &R = Ctx.Timeline;
+    if (R.Steps.empty())
+      return;
+    const TimelineStep &P = R.Steps[R.PeakStep];
+    OS << "\nPeak: " << formatBytes(R.PeakBytes) << " ("
+       << withCommas(R.PeakBytes) << " B) in " << P.Phase << " at "
+       << stepName(P) << '\n';
+    for (unsigned C = 0; C < NumLiveCats; ++C)
+      if (P.Live[C])
+        OS << fmt::format("  {:<22} {:>14}\n",
+                          liveCatName(static_cast<LiveCat>(C)),
+                          formatBytes(P.Live[C]));
+    if (R.KVCacheBytes)
+      OS << "  (KV cache inputs: " << formatBytes(R.KVCacheBytes) << ")\n";
+    if (R.Steps.size() < 2)
+      return;
+    // A compact chart: the steps in up to 24 buckets, each drawn at its
+    // largest value above the persistent parameter side (parameters,
+    // optimizer state, overhead), scaled to the largest such value.
+    auto above = [](const TimelineStep &S) {
+      return S.total() - S.Live[unsigned(LiveCat::Parameters)] -
+             S.Live[unsigned(LiveCat::OptimizerState)] -
+             S.Live[unsigned(LiveCat::Overhead)];
+    };
+    size_t N = R.Steps.size(), Rows = std::min<size_t>(24, N);
+    uint64_t Max = 1;
+    for (const TimelineStep &S : R.Steps)
+      Max = std::max(Max, above(S));
+    OS << "\nTimeline (bytes above parameters, optimizer state and overhead; "
+          "total on the right)\n";
+    const unsigned Width = 40;
+    for (size_t Row = 0; Row < Rows; ++Row) {
+      size_t Begin = Row * N / Rows, End = (Row + 1) * N / Rows;
+      size_t Best = Begin;
+      for (size_t I = Begin; I < End; ++I)
+        if (above(R.Steps[I]) > above(R.Steps[Best]))
+          Best = I;
+      const TimelineStep &S = R.Steps[Best];
+      std::string Bar(static_cast<size_t>(above(S) * Width / Max), '#');
+      std::string Label = std::string(S.Phase).substr(0, 3) + " " + stepName(S);
+      if (Label.size() > 28)
+        Label = Label.substr(0, 27) + "~";
+      bool HasPeak = R.PeakStep >= Begin && R.PeakStep < End;
+      OS << fmt::format("  {:<28} {:<40} {:>12} {:>14}{}\n", Label, Bar,
+                        formatBytes(above(S)), formatBytes(S.total()),
+                        HasPeak ? "  <- peak" : "");
+    }
+  }
+
+  void addJSON(json::Object &Root) const override {
+    const TimelineResult &R = Ctx.Timeline;
+    if (R.Steps.empty())
+      return;
+    const TimelineStep &P = R.Steps[R.PeakStep];
+    json::Object ByCat;
+    for (unsigned C = 0; C < NumLiveCats; ++C)
+      ByCat[liveCatName(static_cast<LiveCat>(C))] =
+          static_cast<int64_t>(P.Live[C]);
+    Root["peak"] = json::Object{
+        {"bytes", static_cast<int64_t>(R.PeakBytes)},
+        {"node", stepName(P)},
+        {"phase", P.Phase},
+        {"by_category", std::move(ByCat)},
+        {"forward_above_parameters",
+         static_cast<int64_t>(R.ForwardPeakAboveParams)},
+        {"backward_above_parameters",
+         static_cast<int64_t>(R.BackwardPeakAboveParams)},
+        {"kv_cache", static_cast<int64_t>(R.KVCacheBytes)}};
+  }
+
+private:
+  const AnalysisContext &Ctx;
+};
+
 } // namespace
+
+void writeTrace(const AnalysisContext &Ctx, raw_ostream &OS) {
+  // Chrome Trace Event format: one complete ("X") event per step on a
+  // "steps" track and one counter ("C") event per step with the live bytes
+  // by category; timestamps are step numbers (one microsecond each).
+  json::Array Events;
+  Events.push_back(json::Object{{"name", "process_name"},
+                                {"ph", "M"},
+                                {"pid", 1},
+                                {"tid", 1},
+                                {"args", json::Object{{"name", "vram-opt"}}}});
+  const TimelineResult &R = Ctx.Timeline;
+  for (size_t I = 0; I < R.Steps.size(); ++I) {
+    const TimelineStep &S = R.Steps[I];
+    json::Object Args;
+    for (unsigned C = 0; C < NumLiveCats; ++C)
+      Args[liveCatName(static_cast<LiveCat>(C))] =
+          static_cast<int64_t>(S.Live[C]);
+    Events.push_back(json::Object{{"name", TimelineView::stepName(S)},
+                                  {"cat", S.Phase},
+                                  {"ph", "X"},
+                                  {"ts", static_cast<int64_t>(I)},
+                                  {"dur", 1},
+                                  {"pid", 1},
+                                  {"tid", 1},
+                                  {"args", json::Object{{"op", S.N ? S.N->qualifiedOp() : std::string("optimizer")},
+                                                        {"live_bytes", static_cast<int64_t>(S.total())}}}});
+    Events.push_back(json::Object{{"name", "memory"},
+                                  {"ph", "C"},
+                                  {"ts", static_cast<int64_t>(I)},
+                                  {"pid", 1},
+                                  {"tid", 1},
+                                  {"args", std::move(Args)}});
+  }
+  json::Object Root{{"traceEvents", std::move(Events)},
+                    {"displayTimeUnit", "ms"},
+                    {"otherData", json::Object{{"model", Ctx.M.Path},
+                                               {"mode", Ctx.Cost.Mode},
+                                               {"recipe", Ctx.Cost.Recipe}}}};
+  OS << formatv("{0:2}", json::Value(std::move(Root))) << '\n';
+}
 
 std::unique_ptr<View> createSummaryView(const AnalysisContext &Ctx) {
   return std::make_unique<SummaryView>(Ctx);
@@ -340,6 +468,9 @@ std::unique_ptr<View> createNodesView(const AnalysisContext &Ctx,
 std::unique_ptr<View> createLayersView(const AnalysisContext &Ctx) {
   return std::make_unique<LayersView>(Ctx);
 }
+std::unique_ptr<View> createTimelineView(const AnalysisContext &Ctx) {
+  return std::make_unique<TimelineView>(Ctx);
+}
 
 void printReport(const AnalysisContext &Ctx, const ReportOptions &Opts,
                  raw_ostream &OS) {
@@ -350,6 +481,8 @@ void printReport(const AnalysisContext &Ctx, const ReportOptions &Opts,
     Views.push_back(createNodesView(Ctx, Opts.TopNodes));
   if (Opts.Layers)
     Views.push_back(createLayersView(Ctx));
+  if (Opts.Timeline)
+    Views.push_back(createTimelineView(Ctx));
   switch (Opts.Format) {
   case OutputFormat::Text:
     for (const auto &V : Views)

@@ -67,6 +67,7 @@ struct SavedResult {
 
 /// One line of the recipe: a per-parameter term.
 struct RecipeTerm {
+  std::string Key;      ///< "weights", "master_weights", "gradients", ...
   std::string Name;     ///< "weights (f16)", "master weights (f32)", ...
   std::string Category; ///< "parameters", "gradients" or "optimizer_state"
   double BytesPerParam = 0;
@@ -76,6 +77,8 @@ struct CostResult {
   std::string Mode; ///< "train" or "infer"
   std::string Recipe;
   std::string Optimizer;
+  /// Floating-point activations are stored in this (or narrower) dtype.
+  DType ActivationType = DType::Float16;
   std::vector<RecipeTerm> Terms;
   uint64_t ParamCount = 0;     ///< trainable + frozen, each storage once
   uint64_t TrainableCount = 0; ///< requires grad
@@ -101,6 +104,46 @@ struct CostResult {
   std::vector<Layer> Layers;
   /// Bytes kept of graph inputs (train: saved inputs such as token ids).
   uint64_t InputBytes = 0;
+};
+
+/// What is live at one instant of the training step, by category.
+enum class LiveCat : unsigned {
+  Parameters,
+  Gradients,
+  OptimizerState,
+  SavedActivations,
+  ActivationGradients,
+  Temporaries,
+  KVCache,
+  Overhead,
+};
+constexpr unsigned NumLiveCats = 8;
+const char *liveCatName(LiveCat C);
+
+struct TimelineStep {
+  const char *Phase = "forward"; ///< "forward", "backward" or "optimizer"
+  const Node *N = nullptr;       ///< nullptr for the optimizer step
+  /// Live bytes by category right after the step's allocations (the most
+  /// the step holds), before its frees.
+  uint64_t Live[NumLiveCats] = {};
+  uint64_t total() const {
+    uint64_t T = 0;
+    for (uint64_t B : Live)
+      T += B;
+    return T;
+  }
+};
+
+struct TimelineResult {
+  std::vector<TimelineStep> Steps;
+  size_t PeakStep = 0;
+  uint64_t PeakBytes = 0;
+  /// Peaks above the persistent parameter side (parameters, optimizer state
+  /// and overhead), per phase: what the activations add.
+  uint64_t ForwardPeakAboveParams = 0;
+  uint64_t BackwardPeakAboveParams = 0;
+  /// Inference: bytes of the KV cache inputs (past keys and values).
+  uint64_t KVCacheBytes = 0;
 };
 
 } // namespace vram

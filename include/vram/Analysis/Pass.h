@@ -71,6 +71,7 @@ struct AnalysisContext {
   llvm::DenseMap<const Value *, const Value *> PartOf;
   SavedResult Saved;
   CostResult Cost;
+  TimelineResult Timeline;
 
   const Value *storage(const Value *V) const {
     auto It = StorageOf.find(V);

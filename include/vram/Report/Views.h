@@ -38,12 +38,18 @@ struct ReportOptions {
   bool Summary = true;
   bool Nodes = true;
   bool Layers = true;
+  bool Timeline = true;
 };
 
 std::unique_ptr<View> createSummaryView(const AnalysisContext &Ctx);
 std::unique_ptr<View> createNodesView(const AnalysisContext &Ctx,
                                       unsigned TopNodes);
 std::unique_ptr<View> createLayersView(const AnalysisContext &Ctx);
+std::unique_ptr<View> createTimelineView(const AnalysisContext &Ctx);
+
+/// The timeline in Chrome Trace Event format (opens in Perfetto and
+/// chrome://tracing).
+void writeTrace(const AnalysisContext &Ctx, llvm::raw_ostream &OS);
 
 /// Renders the views the options select, in a fixed order.
 void printReport(const AnalysisContext &Ctx, const ReportOptions &Opts,

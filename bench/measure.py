@@ -1,0 +1,200 @@
+#!/usr/bin/python3
+"""Runs the measurements of bench/run.sh and prints the table and ratios of
+issue 7. Every figure is the median of N runs (env N, default 3) of a whole
+process under /usr/bin/time -v: wall time ("Elapsed (wall clock) time") and
+peak RSS ("Maximum resident set size").
+
+Usage: measure.py [--vram-opt PATH] [--floor PATH] [--out DIR] [--n N]
+"""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+PY_REF = ("import onnx,sys; m=onnx.load(sys.argv[1], load_external_data=False); "
+          "onnx.shape_inference.infer_shapes(m, data_prop=True)")
+
+# model file, --dim bindings, layers
+LARGE = [
+    ("llama70b_80l.onnx", ["batch=1", "seq=2048"], 80),
+    ("gpt2large_f16.onnx", ["batch=8", "seq=1024"], 36),
+]
+DEPTHS = [10, 20, 40, 80, 160]
+DEPTH_DIMS = ["batch=1", "seq=2048"]
+
+
+def parse_elapsed(s):
+    # h:mm:ss or m:ss.ss
+    parts = [float(p) for p in s.split(":")]
+    t = 0.0
+    for p in parts:
+        t = t * 60 + p
+    return t
+
+
+def run_once(cmd):
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+        p = subprocess.run(["/usr/bin/time", "-v", "-o", tf.name] + cmd,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        info = tf.read()
+    if p.returncode != 0:
+        sys.stderr.write(f"FAILED ({p.returncode}): {' '.join(cmd)}\n{p.stderr[-2000:]}\n")
+        return None
+    wall = parse_elapsed(re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", info).group(1))
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", info).group(1)) * 1024
+    m = re.search(r"Total Execution Time: [0-9.]+ seconds \(([0-9.]+) wall clock\)", p.stderr)
+    inproc = float(m.group(1)) if m else None
+    return wall, rss, inproc, p.stdout, p.stderr
+
+
+def measure(cmd, n):
+    rs = [run_once(cmd) for _ in range(n)]
+    if any(r is None for r in rs):
+        return None
+    med = lambda xs: statistics.median(xs)  # noqa: E731
+    inproc = [r[2] for r in rs if r[2] is not None]
+    return {"wall": med([r[0] for r in rs]), "rss": med([r[1] for r in rs]),
+            "inproc": med(inproc) if inproc else None, "walls": [r[0] for r in rs],
+            "stdout": rs[-1][3], "stderr": rs[-1][4]}
+
+
+def fmt_t(r):
+    return "FAIL" if r is None else f"{r['wall']:.3f} s"
+
+
+def fmt_m(r):
+    return "FAIL" if r is None else f"{r['rss'] / 2**20:.0f} MiB"
+
+
+def ratio(a, b):
+    return float("nan") if not a or not b else a / b
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vram-opt", default=os.path.join(ROOT, "build/tools/vram-opt/vram-opt"))
+    ap.add_argument("--floor", default=os.path.join(HERE, "build/parse_floor"))
+    ap.add_argument("--out", default=os.path.join(HERE, "out"))
+    ap.add_argument("--n", type=int, default=int(os.environ.get("N", "3")))
+    ap.add_argument("--skip-python", action="store_true")
+    a = ap.parse_args()
+    n = a.n
+    vo = a.vram_opt
+
+    print(f"# vram-opt benchmark (issue 7): median of {n} runs, whole process, /usr/bin/time -v")
+    print(f"# machine: {os.cpu_count()} CPUs; {open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()}")
+    print()
+    res = {}
+    for f, dims, layers in LARGE:
+        path = os.path.join(a.out, f)
+        dimargs = [x for d in dims for x in ("--dim", d)]
+        r = {"size": os.path.getsize(path), "layers": layers, "dims": dims}
+        r["vram"] = measure([vo, path] + dimargs, n)
+        r["vram_si"] = measure([vo, path] + dimargs + ["--passes=shape-inference", "--time-passes"], n)
+        r["parse"] = measure([a.floor, "parse", path], n)
+        r["infer"] = measure([a.floor, "infer", path], n)
+        r["py"] = None if a.skip_python else measure(["/usr/bin/python3", "-c", PY_REF, path], n)
+        r["tp"] = run_once([vo, path] + dimargs + ["--time-passes", "-o", "/dev/null"])
+        res[f] = r
+
+    hdr = f"| {'model':<20} | {'file':>9} | {'what':<40} | {'wall (median)':>13} | {'peak RSS':>9} |"
+    print(hdr)
+    print("|" + "|".join("-" * (len(c)) for c in hdr.split("|")[1:-1]) + "|")
+    for f, r in res.items():
+        rows = [
+            ("vram-opt end to end (default report)", r["vram"]),
+            ("vram-opt --passes=shape-inference", r["vram_si"]),
+            ("protobuf parse (mmap, ModelProto)", r["parse"]),
+            ("parse + onnx InferShapes (data prop)", r["infer"]),
+            ("python onnx.load + infer_shapes", r["py"]),
+        ]
+        for i, (what, m) in enumerate(rows):
+            name = f if i == 0 else ""
+            size = f"{r['size'] / 2**20:.1f} MiB" if i == 0 else ""
+            print(f"| {name:<20} | {size:>9} | {what:<40} | {fmt_t(m):>13} | {fmt_m(m):>9} |")
+    print()
+
+    def w(r, k):
+        return r[k]["wall"] if r.get(k) else None
+
+    def m(r, k):
+        return r[k]["rss"] if r.get(k) else None
+
+    L, G = res["llama70b_80l.onnx"], res["gpt2large_f16.onnx"]
+    checks = []
+    rl = ratio(w(L, "vram"), w(L, "infer"))
+    checks.append(("80-layer decoder: vram-opt / (parse + InferShapes), wall", rl, "<= 2.0", rl <= 2.0))
+    rm = ratio(m(G, "vram"), G["size"])
+    checks.append(("embedded f16: vram-opt peak RSS / file size", rm, "<= 0.25", rm <= 0.25))
+    rp = ratio(w(G, "vram"), w(G, "parse"))
+    checks.append(("embedded f16: vram-opt / protobuf parse, wall", rp, "< 1.0", rp < 1.0))
+    if not a.skip_python:
+        ry = ratio(w(G, "py"), w(G, "vram"))
+        checks.append(("embedded f16: python / vram-opt, wall", ry, ">= 20", ry >= 20))
+        ry2 = ratio(w(L, "py"), w(L, "vram"))
+        checks.append(("80-layer decoder: python / vram-opt, wall (info)", ry2, "(none)", None))
+    checks.append(("80-layer decoder: vram-opt / protobuf parse, wall (info)",
+                   ratio(w(L, "vram"), w(L, "parse")), "(none)", None))
+    checks.append(("80-layer decoder: vram-opt peak RSS / (parse+InferShapes) RSS (info)",
+                   ratio(m(L, "vram"), m(L, "infer")), "(none)", None))
+
+    # depth series
+    print(f"## depth series (d=512, 8 heads, 2 KV heads; --dim {' --dim '.join(DEPTH_DIMS)})")
+    print()
+    print("| layers | nodes | vram-opt wall | in-process (--time-passes) | in-process / layer | marginal / layer | parse+InferShapes wall |")
+    print("|---|---|---|---|---|---|---|")
+    dimargs = [x for d in DEPTH_DIMS for x in ("--dim", d)]
+    prev = None
+    per_layer, marg = [], []
+    for Ld in DEPTHS:
+        path = os.path.join(a.out, f"depth_L{Ld}.onnx")
+        vr = measure([vo, path] + dimargs + ["--time-passes", "-o", "/dev/null"], max(n, 5))
+        fl = measure([a.floor, "infer", path], n)
+        nodes = re.search(r"nodes=(\d+)", fl["stdout"]).group(1) if fl else "?"
+        ip = vr["inproc"] if vr else None
+        pl = ip / Ld if ip else None
+        mg = (ip - prev[1]) / (Ld - prev[0]) if (ip and prev) else None
+        if pl:
+            per_layer.append(pl)
+        if mg:
+            marg.append(mg)
+        prev = (Ld, ip)
+        print(f"| {Ld} | {nodes} | {fmt_t(vr)} | {ip * 1e3 if ip else float('nan'):.1f} ms | "
+              f"{pl * 1e3 if pl else float('nan'):.3f} ms | "
+              f"{(f'{mg * 1e3:.3f} ms') if mg else '-'} | {fmt_t(fl)} |")
+    print()
+    if per_layer:
+        sp = max(per_layer) / min(per_layer)
+        checks.append(("depth series: in-process time per layer, max/min over 10..160", sp, "<= 1.2", sp <= 1.2))
+    if len(marg) > 1:
+        sm = max(marg) / min(marg)
+        checks.append(("depth series: marginal time per layer, max/min (info)", sm, "(none)", None))
+
+    print("## ratios")
+    print()
+    print("| ratio | measured | target | met |")
+    print("|---|---|---|---|")
+    for what, v, tgt, ok in checks:
+        print(f"| {what} | {v:.3f} | {tgt} | {'-' if ok is None else ('yes' if ok else 'NO')} |")
+    print()
+    for f, r in res.items():
+        if r["tp"]:
+            print(f"## vram-opt --time-passes, {f} (--dim {' --dim '.join(r['dims'])})")
+            print()
+            print("```")
+            print("\n".join(line for line in r["tp"][4].splitlines() if line.strip() and not line.startswith("===")))
+            print("```")
+            print()
+    print(f"walls (s), for noise: " + "; ".join(
+        f"{f}:{k}={','.join(f'{x:.3f}' for x in r[k]['walls'])}"
+        for f, r in res.items() for k in ("vram", "parse", "infer", "py") if r.get(k)))
+
+
+if __name__ == "__main__":
+    main()
