@@ -23,15 +23,6 @@ namespace vram {
 
 namespace {
 
-std::string displayName(const Node &N) {
-  if (!N.Name.empty())
-    return N.Name;
-  for (const Value *V : N.Outputs)
-    if (V)
-      return V->Name;
-  return "#" + std::to_string(N.Id);
-}
-
 void conservativeFallback(SaveContext &C) {
   for (unsigned I = 0; I < C.numInputs(); ++I)
     if (C.rg(I) && isFloatingPoint(C.in(I)->Ty))
@@ -90,7 +81,7 @@ Error runSaved(AnalysisContext &Ctx) {
       if (It.K == SaveContext::Item::Buffer) {
         T.Hidden = true;
         T.KeepsDType = It.KeepsDType;
-        T.Name = displayName(N) + "." + It.Name;
+        T.Name = N.displayName() + "." + It.Name;
         T.Ty = It.Ty;
         T.Sh = It.Sh;
         T.Owner = &N;

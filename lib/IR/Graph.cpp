@@ -36,6 +36,15 @@ std::string Node::qualifiedOp() const {
   return Domain + "::" + OpType;
 }
 
+std::string Node::displayName() const {
+  if (!Name.empty())
+    return Name;
+  for (const Value *V : Outputs)
+    if (V)
+      return V->Name;
+  return "#" + std::to_string(Id);
+}
+
 const Attribute *Node::attr(StringRef AttrName) const {
   auto It = Attrs.find(AttrName.str());
   return It == Attrs.end() ? nullptr : &It->second;

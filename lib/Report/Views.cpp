@@ -38,15 +38,6 @@ std::string withCommas(uint64_t N) {
   return R;
 }
 
-std::string nodeDisplayName(const Node &N) {
-  if (!N.Name.empty())
-    return N.Name;
-  for (const Value *V : N.Outputs)
-    if (V)
-      return V->Name;
-  return "#" + std::to_string(N.Id);
-}
-
 /// The op as priced: the kernel for a fused group's last node.
 std::string pricedOp(const AnalysisContext &Ctx, const Node &N) {
   auto It = Ctx.Fusion.GroupOf.find(&N);
@@ -171,7 +162,7 @@ public:
     for (const SavedTensor &T : Ctx.Saved.Tensors)
       if (T.Owner == N && T.Bytes)
         R.push_back(T.Name + ": " + T.Reason + " (" +
-                    nodeDisplayName(*T.Consumer) + ")");
+                    T.Consumer->displayName() + ")");
     return R;
   }
 
@@ -214,7 +205,7 @@ public:
         std::string OutS =
             Out ? dtypeName(Out->Ty).str() + Out->Sh.str() : std::string();
         OS << fmt::format("  {:<32} {:<28} {:<22} {:>12} {:>12}\n",
-                          nodeDisplayName(N), pricedOp(Ctx, N), OutS,
+                          N.displayName(), pricedOp(Ctx, N), OutS,
                           formatBytes(C.NodeBytes[I]), formatBytes(Cum));
         if (Train)
           for (const std::string &R : reasons(&N))
@@ -248,9 +239,9 @@ public:
                                                                  : T.PricedTy)},
               {"bytes", static_cast<int64_t>(T.Bytes)},
               {"reason", T.Reason},
-              {"consumer", nodeDisplayName(*T.Consumer)}});
+              {"consumer", T.Consumer->displayName()}});
       const Value *Out = N->output(0);
-      json::Object Row{{"name", nodeDisplayName(*N)},
+      json::Object Row{{"name", N->displayName()},
                        {"op", N->qualifiedOp()},
                        {"saved_bytes", static_cast<int64_t>(B)},
                        {"cumulative_bytes", static_cast<int64_t>(Cum)},
@@ -280,7 +271,7 @@ public:
       uint64_t B = C.NodeBytes[N->Id];
       Cum += B;
       const Value *Out = N->output(0);
-      std::string Name = nodeDisplayName(*N);
+      std::string Name = N->displayName();
       if (StringRef(Name).find_first_of(",\"") != StringRef::npos) {
         std::string Q = "\"";
         for (char Ch : Name)
@@ -337,7 +328,7 @@ public:
   explicit TimelineView(const AnalysisContext &Ctx) : Ctx(Ctx) {}
 
   static std::string stepName(const TimelineStep &S) {
-    return S.N ? nodeDisplayName(*S.N) : std::string("(optimizer step)");
+    return S.N ? S.N->displayName() : std::string("(optimizer step)");
   }
 
   void printText(raw_ostream &OS) const override {

@@ -151,6 +151,8 @@ public:
 
   /// "com.microsoft::Attention" or "MatMul".
   std::string qualifiedOp() const;
+  /// The node's name, else its first output's name, else "#<id>".
+  std::string displayName() const;
 
   unsigned numInputs() const { return Inputs.size(); }
   Value *input(unsigned I) const {
