@@ -10,12 +10,15 @@
 // parameter (a tied embedding's Transpose(wte) is not an activation). Split
 // outputs are disjoint parts of their source: each is its own storage, so
 // saving two of them counts two parts; when the source itself is kept too,
-// the parts are inside it and cost nothing more.
+// the parts are inside it and cost nothing more. Slice is a view too (a
+// saved slice keeps its whole source alive, as in PyTorch). Reshape of a
+// broadcast Expand is a copy.
 //
 //===----------------------------------------------------------------------===//
 
 #include "vram/Analysis/Pass.h"
 
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/Regex.h"
 #include "llvm/Support/raw_ostream.h"
@@ -61,7 +64,7 @@ namespace {
 bool isViewOp(const Node &N) {
   static const char *const Views[] = {"Reshape",   "Transpose", "Squeeze",
                                       "Unsqueeze", "Flatten",   "Identity",
-                                      "Expand"};
+                                      "Expand",    "Slice"};
   if (!N.Domain.empty())
     return false;
   if (N.OpType == "Cast") // a cast to the same dtype is a no-op
@@ -71,6 +74,9 @@ bool isViewOp(const Node &N) {
 } // namespace
 
 Error runAlias(AnalysisContext &Ctx) {
+  // Views whose elements repeat (stride 0): results of a broadcasting
+  // Expand and views of them.
+  DenseSet<const Value *> Expanded;
   Ctx.StorageOf.clear();
   Ctx.PartOf.clear();
   for (const auto &N : Ctx.M.Main->Nodes) {
@@ -80,8 +86,19 @@ Error runAlias(AnalysisContext &Ctx) {
           Ctx.PartOf[Out] = Ctx.storage(N->input(0));
     if (!isViewOp(*N) || !N->input(0) || !N->output(0))
       continue;
-    const Value *Src = Ctx.storage(N->input(0));
-    Ctx.StorageOf[N->output(0)] = Src;
+    const Value *In = N->input(0), *Out = N->output(0);
+    // Reshaping a broadcast (expanded) view cannot be a view: PyTorch's
+    // reshape copies it, at the expanded size (repeat_kv of grouped-query
+    // attention: expand then reshape).
+    bool Reshapes = N->OpType == "Reshape" || N->OpType == "Flatten";
+    if (Reshapes && Expanded.count(In))
+      continue;
+    Ctx.StorageOf[Out] = Ctx.storage(In);
+    Optional<uint64_t> NIn = In->Sh.numElements(), NOut = Out->Sh.numElements();
+    bool Broadcasts = N->OpType == "Expand" && NIn && NOut && *NOut > *NIn;
+    bool Keeps = !Reshapes && N->OpType != "Slice" && Expanded.count(In);
+    if (Broadcasts || Keeps)
+      Expanded.insert(Out);
   }
   return Error::success();
 }

@@ -101,7 +101,7 @@ Error runSaved(AnalysisContext &Ctx) {
       T.Sh = S->Sh;
       T.Owner = S->Producer;
       // Integer and bool tensors keep their width under every recipe.
-      T.KeepsDType = !isFloatingPoint(S->Ty);
+      T.KeepsDType = !isFloatingPoint(S->Ty) || It.KeepsDType;
       R.Tensors.push_back(std::move(T));
     }
   }

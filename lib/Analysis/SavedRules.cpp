@@ -170,7 +170,12 @@ void saveLayerNormalization(SaveContext &C) {
 }
 
 void saveFusedLayerNorm(SaveContext &C) { saveLayerNorm(C, -1, true); }
-void saveFusedRmsNorm(SaveContext &C) { saveLayerNorm(C, -1, false); }
+/// A result the kernel computes in f32 on purpose: priced in f32 under
+/// every recipe.
+void saveOutputF32(SaveContext &C) {
+  if (C.rg(0))
+    C.outputKeepingDType(0, "softmax output (f32)");
+}
 void saveRmsNormalization(SaveContext &C) {
   saveLayerNorm(C, C.node().attrInt("axis", -1), false);
 }
@@ -398,7 +403,8 @@ const SavedRule Rules[] = {
     {"", "BatchNormalization", 1, AnyVersion, saveBatchNorm,
      "native_batch_norm: input, save_mean, save_invstd"},
     // reductions
-    {"", "ReduceMean", 1, AnyVersion, saveNothing, "mean"},
+    {"", "ReduceMean", 1, AnyVersion, saveInput0,
+     "mean.dim: self (PyTorch 1.13 keeps it; 2.x keeps only sizes)"},
     {"", "ReduceSum", 1, AnyVersion, saveNothing, "sum"},
     {"", "ReduceMax", 1, AnyVersion, saveReduceMinMax, "amax: self, result"},
     {"", "ReduceMin", 1, AnyVersion, saveReduceMinMax, "amin: self, result"},
@@ -503,8 +509,9 @@ const SavedRule Rules[] = {
     {"vram", "SiLU", 1, AnyVersion, saveInput0, "silu: self"},
     {"vram", "LayerNorm", 1, AnyVersion, saveFusedLayerNorm,
      "native_layer_norm: input, mean, rstd"},
-    {"vram", "RMSNorm", 1, AnyVersion, saveFusedRmsNorm,
-     "_fused_rms_norm: input, rstd"},
+    {"vram", "Rsqrt", 1, AnyVersion, saveOutput0, "rsqrt: result"},
+    {"vram", "SoftmaxF32", 1, AnyVersion, saveOutputF32,
+     "_softmax(dtype=float32): result, in f32"},
 };
 
 } // namespace

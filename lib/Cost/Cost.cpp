@@ -185,6 +185,13 @@ Error runCost(AnalysisContext &Ctx) {
       C.OptimizerState += B;
   }
   C.Parameters += TrainableWeightBytes + FrozenWeightBytes;
+  // Buffers (float initializers that are not trainable: masks, rotary
+  // caches) are stored with the model, in their own dtype.
+  for (const auto &V : Ctx.M.Main->Values)
+    if (V->Kind == ValueKind::Constant && !V->Producer &&
+        isFloatingPoint(V->Ty) && V->Sh.rank() > 0)
+      C.BufferBytes += V->bytes().getValueOr(0);
+  C.Parameters += C.BufferBytes;
 
   Graph &G = *Ctx.M.Main;
   C.NodeBytes.assign(G.Nodes.size(), 0);

@@ -56,6 +56,11 @@ cl::opt<std::string>
                cl::desc("Graph inputs whose names match REGEX are data, "
                         "never parameters"),
                cl::value_desc("REGEX"), cl::cat(ToolCat));
+cl::opt<std::string> Buffers(
+    "buffers",
+    cl::desc("Initializers whose names match REGEX are non-trainable buffers "
+             "(default: masks and rotary caches, see docs/frontend.md)"),
+    cl::value_desc("REGEX"), cl::cat(ToolCat));
 cl::opt<bool> Strict("strict",
                      cl::desc("Treat unknown ops and unpriced tensors as "
                               "errors"),
@@ -247,7 +252,8 @@ int runVramOpt(int Argc, char **Argv) {
   }
   LO.ParamInputs = ParamInputs;
   LO.DataInputs = DataInputs;
-  for (const std::string *R : {&LO.ParamInputs, &LO.DataInputs}) {
+  LO.Buffers = Buffers;
+  for (const std::string *R : {&LO.ParamInputs, &LO.DataInputs, &LO.Buffers}) {
     std::string Err;
     if (!R->empty() && !Regex(*R).isValid(Err))
       return Run.fail(makeError("invalid regular expression '" + *R +

@@ -558,6 +558,7 @@ private:
                                        unsigned Depth);
   Error sortNodes(Graph &G);
   bool isParamInput(const Value &V, bool HasStaticShape);
+  bool isBuffer(const Value &V);
   Shape shapeFromProto(const onnx::TensorShapeProto &SP, StringRef InputName,
                        bool ErrorOnUnbound, std::vector<std::string> *Unbound);
   int64_t opsetFor(const std::string &Domain) const {
@@ -721,6 +722,24 @@ bool Builder::isParamInput(const Value &V, bool HasStaticShape) {
   return isFloatingPoint(V.Ty) && HasStaticShape && !DataLike.match(V.Name);
 }
 
+/// Initializers that are a framework's registered buffers rather than
+/// trainable parameters (they get no gradient and no optimizer state):
+/// --buffers REGEX, else names whose last component is a mask or a rotary
+/// cache, or a [1, 1, N, N] tensor (a causal mask).
+bool Builder::isBuffer(const Value &V) {
+  if (!Opts.Buffers.empty())
+    return Regex("^(" + Opts.Buffers + ")$").match(V.Name);
+  static const Regex BufferName(
+      "(^|[._/:])(mask|causal_mask|attn_mask|attention_mask|bias_mask|"
+      "masked_bias|cos_cached|sin_cached|cos_cache|sin_cache|cos|sin|"
+      "inv_freq|freqs_cis|position_ids|token_type_ids)$",
+      Regex::IgnoreCase);
+  if (BufferName.match(V.Name))
+    return true;
+  const Shape &S = V.Sh;
+  return S.rank() == 4 && S[0] == 1 && S[1] == 1 && S[2] == S[3] && S[2] > 1;
+}
+
 Error Builder::bindDims(const onnx::GraphProto &GP) {
   std::set<std::string> Initializers;
   for (const onnx::TensorProto &T : GP.initializer())
@@ -852,9 +871,11 @@ Error Builder::addInitializer(const onnx::TensorProto &T, Graph &G) {
     return makeError("initializer '" + T.name() + "' of shape " + V->Sh.str() +
                      " has more elements or bytes than fit in 64 bits");
   // Float tensors are weights; scalars (eps, scales folded into initializers
-  // by exporters) and every non-float tensor are constants.
-  V->Kind = isFloatingPoint(*Ty) && V->Sh.rank() > 0 ? ValueKind::Parameter
-                                                     : ValueKind::Constant;
+  // by exporters), every non-float tensor and the framework's buffers are
+  // constants.
+  V->Kind = isFloatingPoint(*Ty) && V->Sh.rank() > 0 && !isBuffer(*V)
+                ? ValueKind::Parameter
+                : ValueKind::Constant;
   if (T.data_location() == onnx::TensorProto::EXTERNAL) {
     V->HasExternalData = true;
     std::string Location;

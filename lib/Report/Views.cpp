@@ -81,6 +81,10 @@ public:
                         T.BytesPerParam,
                         formatBytes(static_cast<uint64_t>(T.BytesPerParam * N)));
     }
+    if (C.BufferBytes)
+      OS << fmt::format("  {:<36} {:>11} {:>14}\n",
+                        "buffers (non-trainable, as stored)", "",
+                        formatBytes(C.BufferBytes));
     OS << fmt::format("  {:<36} {:>11.2f} {:>14}\n", "total", PerParam,
                       formatBytes(C.Parameters + C.Gradients +
                                   C.OptimizerState));
@@ -120,7 +124,8 @@ public:
     Root["parameters"] = json::Object{
         {"count", static_cast<int64_t>(C.ParamCount)},
         {"trainable", static_cast<int64_t>(C.TrainableCount)},
-        {"bytes", static_cast<int64_t>(C.ParamBytesInGraph)}};
+        {"bytes", static_cast<int64_t>(C.ParamBytesInGraph)},
+        {"buffer_bytes", static_cast<int64_t>(C.BufferBytes)}};
     json::Array Terms;
     for (const RecipeTerm &T : C.Terms)
       Terms.push_back(json::Object{{"name", T.Name},

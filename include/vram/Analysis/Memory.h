@@ -83,6 +83,8 @@ struct CostResult {
   uint64_t ParamCount = 0;     ///< trainable + frozen, each storage once
   uint64_t TrainableCount = 0; ///< requires grad
   uint64_t ParamBytesInGraph = 0; ///< in the graph's own dtypes
+  /// Non-trainable float initializers (buffers), in totals.parameters.
+  uint64_t BufferBytes = 0;
   uint64_t Parameters = 0, Gradients = 0, OptimizerState = 0;
   uint64_t Activations = 0; ///< saved for backward (train) or working set
   uint64_t Overhead = 0;

@@ -32,9 +32,9 @@ public:
     DType Ty = DType::Undefined;
     Shape Sh;
     std::string Reason;
-    /// Priced in its own dtype under every recipe (masks, statistics);
-    /// false for activation-like buffers, priced like any activation.
-    bool KeepsDType = true;
+    /// Priced in its own dtype under every recipe (masks, statistics, an
+    /// f32 result kept on purpose); false: priced like any activation.
+    bool KeepsDType = false;
   };
 
   SaveContext(const Node &N, llvm::ArrayRef<Value *> Inputs,
@@ -57,9 +57,15 @@ public:
   void input(unsigned I, const std::string &Reason) {
     if (in(I))
       Items.push_back(
-          {Item::Input, I, "", DType::Undefined, Shape(), Reason, true});
+          {Item::Input, I, "", DType::Undefined, Shape(), Reason, false});
   }
   void output(unsigned I, const std::string &Reason) {
+    if (out(I))
+      Items.push_back(
+          {Item::Output, I, "", DType::Undefined, Shape(), Reason, false});
+  }
+  /// An output the kernel keeps in its own dtype whatever the recipe.
+  void outputKeepingDType(unsigned I, const std::string &Reason) {
     if (out(I))
       Items.push_back(
           {Item::Output, I, "", DType::Undefined, Shape(), Reason, true});

@@ -34,6 +34,9 @@ struct LoadOptions {
   std::string ParamInputs;
   /// Graph inputs matching this regex are data, never parameters.
   std::string DataInputs;
+  /// Initializers matching this regex are non-trainable buffers; empty
+  /// means the automatic rule (see docs/frontend.md).
+  std::string Buffers;
   /// Binds every symbolic input dim left unbound to this value (--default-dim;
   /// the fuzzers use it too). None: an unbound dim is an error.
   llvm::Optional<int64_t> DefaultDim;
