@@ -21,7 +21,6 @@ import argparse
 import os
 import sys
 
-import onnx
 from onnx import TensorProto, helper, numpy_helper  # noqa: F401
 
 OPSET = 17

@@ -30,15 +30,6 @@ DEPTHS = [10, 20, 40, 80, 160]
 DEPTH_DIMS = ["batch=1", "seq=2048"]
 
 
-def parse_elapsed(s):
-    # h:mm:ss or m:ss.ss
-    parts = [float(p) for p in s.split(":")]
-    t = 0.0
-    for p in parts:
-        t = t * 60 + p
-    return t
-
-
 def run_once(cmd):
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
         t0 = time.perf_counter()
@@ -55,16 +46,43 @@ def run_once(cmd):
     return wall, rss, inproc, p.stdout, p.stderr
 
 
-def measure(cmd, n):
-    rs = [run_once(cmd) for _ in range(n)]
-    if any(r is None for r in rs):
+def instructions(cmd):
+    """Instructions executed (valgrind callgrind 'Collected'): deterministic,
+    unlike time on a shared machine. None when valgrind is missing or
+    CALLGRIND=0."""
+    if os.environ.get("CALLGRIND", "1") == "0" or not os.path.exists("/usr/bin/valgrind"):
         return None
-    med = lambda xs: statistics.median(xs)  # noqa: E731
+    p = subprocess.run(["/usr/bin/valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + cmd,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    m = re.search(r"Collected : (\d+)", p.stderr)
+    return int(m.group(1)) if (m and p.returncode == 0) else None
+
+
+def summarize(rs):
+    if not rs or any(r is None for r in rs):
+        return None
+    med = statistics.median
     ip = [r[2] for r in rs if r[2] is not None]
     return {"wall": med([r[0] for r in rs]), "rss": med([r[1] for r in rs]),
             "inproc": med([x[0] for x in ip]) if ip else None,
-            "incpu": med([x[1] for x in ip]) if ip else None, "walls": [r[0] for r in rs],
-            "stdout": rs[-1][3], "stderr": rs[-1][4]}
+            "incpu": med([x[1] for x in ip]) if ip else None,
+            "incpu_min": min(x[1] for x in ip) if ip else None,
+            "walls": [r[0] for r in rs], "stdout": rs[-1][3], "stderr": rs[-1][4]}
+
+
+def measure_many(cmds, n):
+    """Runs the commands round-robin, n rounds, so that a burst of load on the
+    shared machine hits every column alike; returns one summary per command."""
+    runs = [[] for _ in cmds]
+    for _ in range(n):
+        for i, c in enumerate(cmds):
+            if c is not None and (not runs[i] or runs[i][-1] is not None):
+                runs[i].append(run_once(c))
+    return [summarize(r) if c is not None else None for c, r in zip(cmds, runs)]
+
+
+def measure(cmd, n):
+    return measure_many([cmd], n)[0]
 
 
 def fmt_t(r):
@@ -98,11 +116,16 @@ def main():
         path = os.path.join(a.out, f)
         dimargs = [x for d in dims for x in ("--dim", d)]
         r = {"size": os.path.getsize(path), "layers": layers, "dims": dims}
-        r["vram"] = measure([vo, path] + dimargs, n)
-        r["vram_si"] = measure([vo, path] + dimargs + ["--passes=shape-inference", "--time-passes"], n)
-        r["parse"] = measure([a.floor, "parse", path], n)
-        r["infer"] = measure([a.floor, "infer", path], n)
-        r["py"] = None if a.skip_python else measure(["/usr/bin/python3", "-c", PY_REF, path], n)
+        (r["vram"], r["vram_si"], r["parse"], r["infer"], r["py"]) = measure_many([
+            [vo, path] + dimargs,
+            [vo, path] + dimargs + ["--passes=shape-inference", "--time-passes"],
+            [a.floor, "parse", path],
+            [a.floor, "infer", path],
+            None if a.skip_python else ["/usr/bin/python3", "-c", PY_REF, path]], n)
+        if layers == 80:
+            r["ir_vram"] = instructions([vo, path] + dimargs + ["-o", "/dev/null"])
+            r["ir_infer"] = instructions([a.floor, "infer", path])
+            r["ir_parse"] = instructions([a.floor, "parse", path])
         r["tp"] = run_once([vo, path] + dimargs + ["--time-passes", "-o", "/dev/null"])
         res[f] = r
 
@@ -133,6 +156,11 @@ def main():
     checks = []
     rl = ratio(w(L, "vram"), w(L, "infer"))
     checks.append(("80-layer decoder: vram-opt / (parse + InferShapes), wall", rl, "<= 2.0", rl <= 2.0))
+    if L.get("ir_vram") and L.get("ir_infer"):
+        ri = ratio(L["ir_vram"], L["ir_infer"])
+        checks.append(("80-layer decoder: same, in instructions (callgrind, noise-free)", ri, "<= 2.0", ri <= 2.0))
+        checks.append(("80-layer decoder: vram-opt / protobuf parse, instructions (info)",
+                       ratio(L["ir_vram"], L["ir_parse"]), "(none)", None))
     rm = ratio(m(G, "vram"), G["size"])
     checks.append(("embedded f16: vram-opt peak RSS / file size", rm, "<= 0.25", rm <= 0.25))
     rp = ratio(w(G, "vram"), w(G, "parse"))
@@ -155,19 +183,31 @@ def main():
           f"median of {nd})")
     print()
     print("| layers | nodes | vram-opt e2e wall | in-process wall | in-process CPU | "
-          "(CPU(L) - CPU(0)) / L | (wall(L) - wall(0)) / L | parse+InferShapes e2e wall |")
-    print("|---|---|---|---|---|---|---|---|")
+          "(CPU(L) - CPU(0)) / L | (wall(L) - wall(0)) / L | instructions | (Ir(L) - Ir(0)) / L | "
+          "parse+InferShapes e2e wall |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     dimargs = [x for d in DEPTH_DIMS for x in ("--dim", d)]
     base = None
-    per_cpu, per_wall = [], []
+    per_cpu, per_wall, per_min, per_ir = [], [], [], []
+    ir0 = None
     for Ld in [0] + DEPTHS:
         path = os.path.join(a.out, f"depth_L{Ld}.onnx")
-        vr = measure([vo, path] + dimargs + ["--time-passes", "-o", "/dev/null"], nd)
-        fl = measure([a.floor, "infer", path], n)
+        vr, fl = measure_many([[vo, path] + dimargs + ["--time-passes", "-o", "/dev/null"],
+                               [a.floor, "infer", path]], nd)
         nodes = re.search(r"nodes=(\d+)", fl["stdout"]).group(1) if fl else "?"
         if vr is None:
-            print(f"| {Ld} | {nodes} | FAIL | | | | | {fmt_t(fl)} |")
+            print(f"| {Ld} | {nodes} | FAIL | | | | | | | {fmt_t(fl)} |")
             continue
+        ir = instructions([vo, path] + dimargs + ["-o", "/dev/null"])
+        if Ld == 0:
+            ir0 = ir
+            pir = "-"
+        elif ir and ir0:
+            per_ir.append((ir - ir0) / Ld)
+            pir = f"{per_ir[-1] / 1e6:.2f} M"
+        else:
+            pir = "?"
+        irs = f"{ir / 1e6:.0f} M" if ir else "-"
         if Ld == 0:
             base = vr
             pc = pw = "-"
@@ -176,13 +216,20 @@ def main():
             wl = (vr["inproc"] - base["inproc"]) / Ld
             per_cpu.append(c)
             per_wall.append(wl)
+            per_min.append((vr["incpu_min"] - base["incpu_min"]) / Ld)
             pc, pw = f"{c * 1e3:.3f} ms", f"{wl * 1e3:.3f} ms"
         print(f"| {Ld} | {nodes} | {fmt_t(vr)} | {vr['inproc'] * 1e3:.1f} ms | {vr['incpu'] * 1e3:.1f} ms | "
-              f"{pc} | {pw} | {fmt_t(fl)} |")
+              f"{pc} | {pw} | {irs} | {pir} | {fmt_t(fl)} |")
     print()
     if per_cpu and min(per_cpu) > 0:
         sp = max(per_cpu) / min(per_cpu)
-        checks.append(("depth series: CPU time per layer, max/min over 10..160", sp, "<= 1.2", sp <= 1.2))
+        checks.append(("depth series: CPU time per layer (medians), max/min over 10..160", sp, "<= 1.2", sp <= 1.2))
+    if per_min and min(per_min) > 0:
+        sm = max(per_min) / min(per_min)
+        checks.append(("depth series: CPU time per layer (fastest runs), max/min (info)", sm, "(none)", None))
+    if per_ir and min(per_ir) > 0:
+        si = max(per_ir) / min(per_ir)
+        checks.append(("depth series: instructions per layer, max/min over 10..160 (noise-free)", si, "<= 1.2", si <= 1.2))
     if per_wall and min(per_wall) > 0:
         sw = max(per_wall) / min(per_wall)
         checks.append(("depth series: wall time per layer, max/min over 10..160 (info)", sw, "(none)", None))
@@ -202,7 +249,7 @@ def main():
             print("\n".join(line for line in r["tp"][4].splitlines() if line.strip() and not line.startswith("===")))
             print("```")
             print()
-    print(f"walls (s), for noise: " + "; ".join(
+    print("walls (s), for noise: " + "; ".join(
         f"{f}:{k}={','.join(f'{x:.3f}' for x in r[k]['walls'])}"
         for f, r in res.items() for k in ("vram", "parse", "infer", "py") if r.get(k)))
 

@@ -16,7 +16,7 @@
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
-#include "llvm/Support/Regex.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
@@ -43,15 +43,36 @@ Optional<uint64_t> pricedBytes(DType Own, const Shape &S, bool KeepsDType,
 
 uint64_t roundBytes(double B) { return static_cast<uint64_t>(std::llround(B)); }
 
-/// The layer scope in a name: "h.0", "layer.3", "layers.12", "h0", "block_2".
+/// The layer scope in a name: "h.0", "layer.3", "layers.12", "h0",
+/// "block_2": at a start or a separator (/._:), a scope word (layer, layers,
+/// h, block, blocks; any case), an optional '.' or '_', digits, then a
+/// separator or the end. A hand-written scan: this runs for every name of
+/// every node.
 std::string layerKey(StringRef Name) {
-  static const Regex Scope(
-      "(^|[/._:])((layers?|h|blocks?|block)[._]?[0-9]+)([/._:]|$)",
-      Regex::IgnoreCase);
-  SmallVector<StringRef, 5> M;
-  if (!Scope.match(Name, &M))
-    return "";
-  return M[2].str();
+  auto IsSep = [](char C) {
+    return C == '/' || C == '.' || C == '_' || C == ':';
+  };
+  static const char *const Words[] = {"layers", "layer", "blocks", "block",
+                                      "h"};
+  for (size_t I = 0; I < Name.size(); ++I) {
+    if (I > 0 && !IsSep(Name[I - 1]))
+      continue;
+    for (const char *W : Words) {
+      StringRef Word(W);
+      if (!Name.substr(I).startswith_insensitive(Word))
+        continue;
+      size_t J = I + Word.size();
+      if (J < Name.size() && (Name[J] == '.' || Name[J] == '_'))
+        ++J;
+      size_t DigitsStart = J;
+      while (J < Name.size() && isDigit(Name[J]))
+        ++J;
+      if (J == DigitsStart || (J < Name.size() && !IsSep(Name[J])))
+        continue;
+      return Name.substr(I, J - I).str();
+    }
+  }
+  return "";
 }
 
 /// Groups nodes into repeated blocks: a node's scope comes from its name,

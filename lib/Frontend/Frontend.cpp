@@ -511,11 +511,16 @@ std::string describeProto(const onnx::NodeProto &N) {
   return "node (" + Op + ")";
 }
 
+static Optional<Regex> wholeNameRegex(const std::string &Pattern);
+
 class Builder {
 public:
   Builder(Model &M, const LoadOptions &Opts, Diagnostics &Diags,
           StringRef FileDir)
-      : M(M), Opts(Opts), Diags(Diags), FileDir(FileDir) {}
+      : M(M), Opts(Opts), Diags(Diags), FileDir(FileDir),
+        ParamInputsRe(wholeNameRegex(Opts.ParamInputs)),
+        DataInputsRe(wholeNameRegex(Opts.DataInputs)),
+        BuffersRe(wholeNameRegex(Opts.Buffers)) {}
 
   Error build(const onnx::ModelProto &MP);
 
@@ -559,6 +564,7 @@ private:
   Error sortNodes(Graph &G);
   bool isParamInput(const Value &V, bool HasStaticShape);
   bool isBuffer(const Value &V);
+  Optional<Regex> ParamInputsRe, DataInputsRe, BuffersRe;
   Shape shapeFromProto(const onnx::TensorShapeProto &SP, StringRef InputName,
                        bool ErrorOnUnbound, std::vector<std::string> *Unbound);
   int64_t opsetFor(const std::string &Domain) const {
@@ -708,18 +714,31 @@ Shape Builder::shapeFromProto(const onnx::TensorShapeProto &SP,
   return Shape(Dims);
 }
 
+/// A user's name pattern, matched against whole names; compiled once.
+static Optional<Regex> wholeNameRegex(const std::string &Pattern) {
+  if (Pattern.empty())
+    return None;
+  return Regex("^(" + Pattern + ")$");
+}
+
 bool Builder::isParamInput(const Value &V, bool HasStaticShape) {
-  if (!Opts.DataInputs.empty() && Regex("^(" + Opts.DataInputs + ")$").match(V.Name))
+  if (DataInputsRe && DataInputsRe->match(V.Name))
     return false;
-  if (!Opts.ParamInputs.empty())
-    return Regex("^(" + Opts.ParamInputs + ")$").match(V.Name);
+  if (ParamInputsRe)
+    return ParamInputsRe->match(V.Name);
   // Automatic rule: a floating-point input of fully static shape whose name
   // does not look like data fed at run time.
-  static const Regex DataLike(
-      "mask|input_ids|ids$|position|past|present|cache|state|label|"
-      "pixel|token_type|input_features|audio|image|hidden_states",
-      Regex::IgnoreCase);
-  return isFloatingPoint(V.Ty) && HasStaticShape && !DataLike.match(V.Name);
+  if (!isFloatingPoint(V.Ty) || !HasStaticShape)
+    return false;
+  static const char *const DataLike[] = {
+      "mask",  "input_ids", "position",       "past",  "present",
+      "cache", "state",     "label",          "pixel", "token_type",
+      "audio", "image",     "input_features", "hidden_states"};
+  std::string Lower = StringRef(V.Name).lower();
+  for (const char *W : DataLike)
+    if (StringRef(Lower).contains(W))
+      return false;
+  return !StringRef(Lower).endswith("ids");
 }
 
 /// Initializers that are a framework's registered buffers rather than
@@ -727,15 +746,23 @@ bool Builder::isParamInput(const Value &V, bool HasStaticShape) {
 /// --buffers REGEX, else names whose last component is a mask or a rotary
 /// cache, or a [1, 1, N, N] tensor (a causal mask).
 bool Builder::isBuffer(const Value &V) {
-  if (!Opts.Buffers.empty())
-    return Regex("^(" + Opts.Buffers + ")$").match(V.Name);
-  static const Regex BufferName(
-      "(^|[._/:])(mask|causal_mask|attn_mask|attention_mask|bias_mask|"
-      "masked_bias|cos_cached|sin_cached|cos_cache|sin_cache|cos|sin|"
-      "inv_freq|freqs_cis|position_ids|token_type_ids)$",
-      Regex::IgnoreCase);
-  if (BufferName.match(V.Name))
-    return true;
+  if (BuffersRe)
+    return BuffersRe->match(V.Name);
+  static const char *const BufferNames[] = {
+      "mask",      "causal_mask", "attn_mask",    "attention_mask",
+      "bias_mask", "masked_bias", "cos_cached",   "sin_cached",
+      "cos_cache", "sin_cache",   "cos",          "sin",
+      "inv_freq",  "freqs_cis",   "position_ids", "token_type_ids"};
+  // The whole name, or a suffix that follows a separator (._/:).
+  std::string Lower = StringRef(V.Name).lower();
+  StringRef L(Lower);
+  for (const char *B : BufferNames) {
+    if (!L.endswith(B))
+      continue;
+    size_t At = L.size() - StringRef(B).size();
+    if (At == 0 || StringRef("._/:").contains(L[At - 1]))
+      return true;
+  }
   const Shape &S = V.Sh;
   return S.rank() == 4 && S[0] == 1 && S[1] == 1 && S[2] == S[3] && S[2] > 1;
 }
