@@ -8,6 +8,7 @@
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -32,7 +33,8 @@ cl::opt<std::string> OutputFile("o", cl::desc("Write the report to <file>"),
                                 cl::cat(ToolCat));
 cl::list<std::string>
     Dims("dim",
-         cl::desc("Bind a symbolic input dim: --dim NAME=VALUE (repeatable)"),
+         cl::desc("Bind a symbolic input dim: --dim NAME=VALUE (repeatable); "
+                  "NAME=V1,V2,... sweeps the values, parsing the model once"),
          cl::value_desc("NAME=VALUE"), cl::cat(ToolCat));
 cl::opt<int64_t> DefaultDim(
     "default-dim",
@@ -164,28 +166,51 @@ struct ToolRun {
     WithColor::error(errs(), "vram-opt") << File << ": " << Msg << '\n';
     return 1;
   }
+  /// Each distinct warning once, in the order first raised (a sweep raises
+  /// the same ones for every binding).
   void printWarnings() {
+    StringSet<> Seen;
     for (const std::string &W : Diags.warnings())
-      WithColor::warning(errs(), "vram-opt") << File << ": " << W << '\n';
-    Printed = Diags.warnings().size();
+      if (Seen.insert(W).second)
+        WithColor::warning(errs(), "vram-opt") << File << ": " << W << '\n';
   }
-  size_t Printed = 0;
 };
 
-Expected<std::vector<std::pair<std::string, int64_t>>> parseDims() {
-  std::vector<std::pair<std::string, int64_t>> Out;
+using Binding = std::vector<std::pair<std::string, int64_t>>;
+
+/// The bindings to analyse: one, or with NAME=V1,V2,... the cartesian
+/// product (a sweep), the last --dim varying fastest.
+Expected<std::vector<Binding>> parseDims() {
+  std::vector<Binding> Out(1);
   for (const std::string &D : Dims) {
-    StringRef Name, Val;
-    std::tie(Name, Val) = StringRef(D).split('=');
-    int64_t V;
+    StringRef Name, Vals;
+    std::tie(Name, Vals) = StringRef(D).split('=');
     Name = Name.trim();
-    if (Name.empty() || Val.trim().empty())
+    if (Name.empty() || Vals.trim().empty())
       return makeError("--dim '" + D + "': expected NAME=VALUE, for example "
-                       "--dim batch=1");
-    if (Val.trim().getAsInteger(10, V))
-      return makeError("--dim '" + D + "': '" + Val.trim() +
-                       "' is not an integer in the range of int64");
-    Out.emplace_back(Name.str(), V);
+                       "--dim batch=1 (or NAME=V1,V2,... for a sweep)");
+    SmallVector<StringRef, 4> Parts;
+    Vals.split(Parts, ',');
+    std::vector<Binding> Next;
+    for (StringRef Part : Parts) {
+      int64_t V;
+      if (Part.trim().getAsInteger(10, V))
+        return makeError("--dim '" + D + "': '" + Part.trim() +
+                         "' is not an integer in the range of int64");
+      for (const Binding &B : Out) {
+        Next.push_back(B);
+        Next.back().emplace_back(Name.str(), V);
+      }
+    }
+    // Keep the last --dim varying fastest: order by the earlier values.
+    std::stable_sort(Next.begin(), Next.end(),
+                     [&](const Binding &A, const Binding &B) {
+                       for (size_t I = 0; I + 1 < A.size(); ++I)
+                         if (A[I].second != B[I].second)
+                           return A[I].second < B[I].second;
+                       return false;
+                     });
+    Out = std::move(Next);
   }
   return Out;
 }
@@ -243,7 +268,12 @@ int runVramOpt(int Argc, char **Argv) {
 
   LoadOptions LO;
   LO.Format = Format;
-  LO.Dims = std::move(*DimList);
+  bool Sweep = DimList->size() > 1;
+  if (Sweep && (PrintIR || !Passes.empty() || !TraceFile.empty()))
+    return Run.fail(makeError("--dim with several values sweeps the bindings "
+                              "and prints one summary row each; it does not "
+                              "combine with --print-ir, --passes or --trace"));
+  LO.Dims = DimList->front();
   if (DefaultDim.getNumOccurrences()) {
     if (DefaultDim <= 0)
       return Run.fail(makeError("--default-dim=" + Twine(DefaultDim) +
@@ -279,11 +309,12 @@ int runVramOpt(int Argc, char **Argv) {
       T->stopTimer();
   };
 
-  Timer *LoadT = Start("load", "load (parse, build IR, bind dims)");
-  auto M = loadModel(InputFile, LO, Run.Diags);
-  Stop(LoadT);
-  if (!M)
-    return Run.fail(M.takeError());
+  // Parsed once; the IR is built for each binding (one, or a sweep).
+  Timer *ParseT = Start("parse", "parse");
+  auto Parsed = ParsedModel::parse(InputFile, LO);
+  Stop(ParseT);
+  if (!Parsed)
+    return Run.fail(Parsed.takeError());
 
   AnalysisOptions AO;
   AO.Strict = Strict;
@@ -318,13 +349,44 @@ int runVramOpt(int Argc, char **Argv) {
       return Run.fail(makeError("invalid regular expression '" + Freeze +
                                 "': " + Err));
   }
-  AnalysisContext Ctx(**M, AO, Run.Diags);
-
   std::error_code EC;
   ToolOutputFile Out(OutputFile, EC, sys::fs::OF_None);
   if (EC)
     return Run.fail(makeError("cannot open output file '" + OutputFile +
                               "': " + EC.message()));
+
+  if (Sweep) {
+    std::vector<SweepPoint> Points;
+    for (const Binding &B : *DimList) {
+      LO.Dims = B;
+      Timer *BuildT = Start("build", "build IR, bind dims (per binding)");
+      auto M = (*Parsed)->build(LO, Run.Diags);
+      Stop(BuildT);
+      if (!M)
+        return Run.fail(M.takeError());
+      AnalysisContext Ctx(**M, AO, Run.Diags);
+      for (const PassInfo &P : allPasses()) {
+        Timer *T = Start(P.Name, P.Name);
+        Error E = P.Run(Ctx);
+        Stop(T);
+        if (E)
+          return Run.fail(std::move(E));
+      }
+      Points.push_back(makeSweepPoint(Ctx));
+    }
+    printSweep(Points, ReportFormat, Out.os());
+    Out.os().flush();
+    Run.printWarnings();
+    Out.keep();
+    return 0;
+  }
+
+  Timer *BuildT = Start("build", "build IR, bind dims");
+  auto M = (*Parsed)->build(LO, Run.Diags);
+  Stop(BuildT);
+  if (!M)
+    return Run.fail(M.takeError());
+  AnalysisContext Ctx(**M, AO, Run.Diags);
 
   // print<X> prints X's results, running X first only if it has not run.
   SmallPtrSet<const PassInfo *, 8> Ran;

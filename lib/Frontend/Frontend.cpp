@@ -1296,22 +1296,50 @@ Error Builder::build(const onnx::ModelProto &MP) {
 
 } // namespace
 
-Expected<std::unique_ptr<Model>> loadModelFromBuffer(StringRef Buffer,
-                                                     StringRef Name,
-                                                     const LoadOptions &Opts,
-                                                     Diagnostics &Diags) {
+struct ParsedModel::Impl {
+  std::string Name;
+  onnx::ModelProto Proto;
+};
+
+ParsedModel::ParsedModel(std::unique_ptr<Impl> P) : P(std::move(P)) {}
+ParsedModel::~ParsedModel() = default;
+
+Expected<std::unique_ptr<ParsedModel>>
+ParsedModel::parseBuffer(StringRef Buffer, StringRef Name,
+                         const LoadOptions &Opts) {
   InputFormat Fmt =
       Opts.Format == InputFormat::Auto ? sniffFormat(Name, Buffer) : Opts.Format;
-  auto M = std::make_unique<Model>();
-  M->Path = Name.str();
+  auto I = std::make_unique<Impl>();
+  I->Name = Name.str();
   try {
-    onnx::ModelProto MP;
-    if (Error E = parseModelProto(Buffer, Fmt, MP))
+    if (Error E = parseModelProto(Buffer, Fmt, I->Proto))
       return std::move(E);
-    SmallString<256> Dir(Name);
+  } catch (const std::exception &E) {
+    return makeError(Twine("cannot read the model: ") + E.what());
+  }
+  return std::unique_ptr<ParsedModel>(new ParsedModel(std::move(I)));
+}
+
+Expected<std::unique_ptr<ParsedModel>>
+ParsedModel::parse(StringRef Path, const LoadOptions &Opts) {
+  ErrorOr<std::unique_ptr<MemoryBuffer>> Buf =
+      Path == "-" ? MemoryBuffer::getSTDIN()
+                  : MemoryBuffer::getFile(Path, /*IsText=*/false,
+                                          /*RequiresNullTerminator=*/false);
+  if (!Buf)
+    return makeError("cannot open file: " + Buf.getError().message());
+  return parseBuffer((*Buf)->getBuffer(), Path, Opts);
+}
+
+Expected<std::unique_ptr<Model>> ParsedModel::build(const LoadOptions &Opts,
+                                                    Diagnostics &Diags) const {
+  auto M = std::make_unique<Model>();
+  M->Path = P->Name;
+  try {
+    SmallString<256> Dir(P->Name);
     sys::path::remove_filename(Dir);
     Builder B(*M, Opts, Diags, Dir);
-    if (Error E = B.build(MP))
+    if (Error E = B.build(P->Proto))
       return std::move(E);
   } catch (const std::exception &E) {
     return makeError(Twine("cannot read the model: ") + E.what());
@@ -1319,15 +1347,22 @@ Expected<std::unique_ptr<Model>> loadModelFromBuffer(StringRef Buffer,
   return std::move(M);
 }
 
+Expected<std::unique_ptr<Model>> loadModelFromBuffer(StringRef Buffer,
+                                                     StringRef Name,
+                                                     const LoadOptions &Opts,
+                                                     Diagnostics &Diags) {
+  auto PM = ParsedModel::parseBuffer(Buffer, Name, Opts);
+  if (!PM)
+    return PM.takeError();
+  return (*PM)->build(Opts, Diags);
+}
+
 Expected<std::unique_ptr<Model>>
 loadModel(StringRef Path, const LoadOptions &Opts, Diagnostics &Diags) {
-  ErrorOr<std::unique_ptr<MemoryBuffer>> Buf =
-      Path == "-" ? MemoryBuffer::getSTDIN()
-                  : MemoryBuffer::getFile(Path, /*IsText=*/false,
-                                          /*RequiresNullTerminator=*/false);
-  if (!Buf)
-    return makeError("cannot open file: " + Buf.getError().message());
-  return loadModelFromBuffer((*Buf)->getBuffer(), Path, Opts, Diags);
+  auto PM = ParsedModel::parse(Path, Opts);
+  if (!PM)
+    return PM.takeError();
+  return (*PM)->build(Opts, Diags);
 }
 
 } // namespace vram

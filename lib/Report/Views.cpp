@@ -468,6 +468,68 @@ std::unique_ptr<View> createTimelineView(const AnalysisContext &Ctx) {
   return std::make_unique<TimelineView>(Ctx);
 }
 
+SweepPoint makeSweepPoint(const AnalysisContext &Ctx) {
+  SweepPoint P;
+  for (const auto &KV : Ctx.M.DimBindings)
+    P.Dims.emplace_back(KV.first, KV.second);
+  P.Cost = Ctx.Cost;
+  P.Cost.NodeBytes.clear();
+  P.PeakBytes = Ctx.Timeline.PeakBytes;
+  if (!Ctx.Timeline.Steps.empty())
+    P.PeakPhase = Ctx.Timeline.Steps[Ctx.Timeline.PeakStep].Phase;
+  createSummaryView(Ctx)->addJSON(P.JSON);
+  createTimelineView(Ctx)->addJSON(P.JSON);
+  return P;
+}
+
+void printSweep(ArrayRef<SweepPoint> Points, OutputFormat Format,
+                raw_ostream &OS) {
+  if (Points.empty())
+    return;
+  if (Format == OutputFormat::JSON) {
+    json::Array Rows;
+    for (const SweepPoint &P : Points)
+      Rows.push_back(json::Object(P.JSON));
+    json::Object Root{{"sweep", std::move(Rows)}};
+    OS << formatv("{0:2}", json::Value(std::move(Root))) << '\n';
+    return;
+  }
+  const CostResult &C0 = Points.front().Cost;
+  bool CSV = Format == OutputFormat::CSV;
+  if (!CSV)
+    OS << "mode " << C0.Mode << ", recipe " << C0.Recipe << ", optimizer "
+       << C0.Optimizer << "; " << Points.size() << " bindings\n\n";
+  // Header: the dims, then the totals.
+  std::vector<std::string> Cols;
+  for (const auto &D : Points.front().Dims)
+    Cols.push_back(D.first);
+  for (const char *T : {"parameters", "gradients", "optimizer_state",
+                        "activations", "total", "peak", "peak_phase"})
+    Cols.push_back(T);
+  auto emit = [&](const std::vector<std::string> &Cells) {
+    for (size_t I = 0; I < Cells.size(); ++I) {
+      if (CSV)
+        OS << (I ? "," : "") << Cells[I];
+      else
+        OS << fmt::format(I < Points.front().Dims.size() ? "{:>8} " : "{:>14} ",
+                          Cells[I]);
+    }
+    OS << '\n';
+  };
+  emit(Cols);
+  for (const SweepPoint &P : Points) {
+    std::vector<std::string> Cells;
+    for (const auto &D : P.Dims)
+      Cells.push_back(std::to_string(D.second));
+    const CostResult &C = P.Cost;
+    for (uint64_t B : {C.Parameters, C.Gradients, C.OptimizerState,
+                       C.Activations, C.Total, P.PeakBytes})
+      Cells.push_back(CSV ? std::to_string(B) : formatBytes(B));
+    Cells.push_back(P.PeakPhase);
+    emit(Cells);
+  }
+}
+
 void printReport(const AnalysisContext &Ctx, const ReportOptions &Opts,
                  raw_ostream &OS) {
   std::vector<std::unique_ptr<View>> Views;

@@ -44,6 +44,27 @@ struct LoadOptions {
   unsigned MaxDepth = 64;
 };
 
+/// A model parsed once, from which the IR can be built again for other dim
+/// bindings (the sweep path): parsing is most of a load's cost.
+class ParsedModel {
+public:
+  ~ParsedModel();
+  /// Reads and parses Path ("-" for stdin).
+  static llvm::Expected<std::unique_ptr<ParsedModel>>
+  parse(llvm::StringRef Path, const LoadOptions &Opts);
+  static llvm::Expected<std::unique_ptr<ParsedModel>>
+  parseBuffer(llvm::StringRef Buffer, llvm::StringRef Name,
+              const LoadOptions &Opts);
+  /// Builds the IR with Opts' bindings (Opts.Format is not used again).
+  llvm::Expected<std::unique_ptr<Model>> build(const LoadOptions &Opts,
+                                               Diagnostics &Diags) const;
+
+private:
+  struct Impl;
+  explicit ParsedModel(std::unique_ptr<Impl> P);
+  std::unique_ptr<Impl> P;
+};
+
 /// Loads Path ("-" for stdin). Errors carry no file prefix; the driver adds
 /// it.
 llvm::Expected<std::unique_ptr<Model>>

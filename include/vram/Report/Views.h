@@ -55,6 +55,20 @@ void writeTrace(const AnalysisContext &Ctx, llvm::raw_ostream &OS);
 void printReport(const AnalysisContext &Ctx, const ReportOptions &Opts,
                  llvm::raw_ostream &OS);
 
+/// One binding of a sweep (--dim NAME=V1,V2,...): its totals and peak, and
+/// the summary and timeline views' JSON.
+struct SweepPoint {
+  std::vector<std::pair<std::string, int64_t>> Dims;
+  CostResult Cost;
+  uint64_t PeakBytes = 0;
+  std::string PeakPhase;
+  llvm::json::Object JSON;
+};
+SweepPoint makeSweepPoint(const AnalysisContext &Ctx);
+/// One row per binding (text, CSV), or {"model", "sweep": [...]} (JSON).
+void printSweep(llvm::ArrayRef<SweepPoint> Points, OutputFormat Format,
+                llvm::raw_ostream &OS);
+
 /// "1.50 MiB", "512 B": binary units, two decimals.
 std::string formatBytes(uint64_t Bytes);
 
