@@ -284,6 +284,26 @@ bool matchSoftmaxUpcast(Node &Anchor, FusedGroup &G) {
   return true;
 }
 
+//===----------------------------------------------------------------------===//
+// Linear: MatMul(x, W) then Add of a 1-D bias (nn.Linear exported without
+// Gemm): addmm produces only the sum.
+//===----------------------------------------------------------------------===//
+
+bool matchLinear(Node &Anchor, FusedGroup &G) {
+  Value *Y = Anchor.output(0);
+  Node *A = singleUser(Y);
+  if (!isOp(A, "Add"))
+    return false;
+  Value *Bias = otherOperand(A, Y);
+  if (!Bias || Bias->Producer || Bias->Kind != ValueKind::Parameter ||
+      !Bias->Sh.hasRank() || Bias->Sh.rank() != 1)
+    return false;
+  G.Inputs = {Anchor.input(0), Anchor.input(1), Bias};
+  G.Output = A->output(0);
+  G.Members = {&Anchor, A};
+  return true;
+}
+
 struct FusionPattern {
   const char *Name;
   const char *Kernel;
@@ -299,6 +319,7 @@ const FusionPattern Patterns[] = {
     {"layernorm", "LayerNorm", "ReduceMean", matchLayerNorm},
     {"rsqrt", "Rsqrt", "Sqrt", matchRsqrt},
     {"softmax-f32", "SoftmaxF32", "Softmax", matchSoftmaxUpcast},
+    {"linear", "Linear", "MatMul", matchLinear},
 };
 
 } // namespace

@@ -510,6 +510,8 @@ const SavedRule Rules[] = {
     {"vram", "LayerNorm", 1, AnyVersion, saveFusedLayerNorm,
      "native_layer_norm: input, mean, rstd"},
     {"vram", "Rsqrt", 1, AnyVersion, saveOutput0, "rsqrt: result"},
+    {"vram", "Linear", 1, AnyVersion, saveProductOperands,
+     "addmm: the input for the weight, the weight for the input"},
     {"vram", "SoftmaxF32", 1, AnyVersion, saveOutputF32,
      "_softmax(dtype=float32): result, in f32"},
 };

@@ -13,9 +13,12 @@
 //  grad), step of N (a fused group once, at its last node): allocates the
 //                      gradient of each input that requires grad (a
 //                      parameter's on its first use, kept to the optimizer
-//                      step; an activation's unless accumulating into one
-//                      already live); frees the gradients of N's outputs and
-//                      the saved tensors whose last backward use is N.
+//                      step; at a shared parameter's later use, two
+//                      transient copies for the out-of-place sum; an
+//                      activation's unless accumulating into one already
+//                      live); frees the gradients of N's outputs and the
+//                      saved tensors whose last backward use is N.
+//  A fused kernel materialises only its output in the forward.
 //  optimizer step:     allocates the master gradients of the recipe.
 //
 // A step's live bytes are measured after its allocations, before its frees.
@@ -180,8 +183,14 @@ Error Timeline::runTrain() {
     }
   for (size_t I = 0; I < G.Nodes.size(); ++I) {
     const Node &N = *G.Nodes[I];
+    // Inside a fused kernel only the kernel's output is materialised.
+    auto GIt = F.GroupOf.find(&N);
+    const Value *GroupOut =
+        GIt == F.GroupOf.end() ? nullptr : F.Groups[GIt->second].Output;
     for (const Value *V : N.Outputs) {
       if (!V || Ctx.storage(V) != V || !isData(V))
+        continue;
+      if (GroupOut && V != GroupOut)
         continue;
       add(catOf(V), priced(V));
       scheduleFree(V, I);
@@ -196,6 +205,7 @@ Error Timeline::runTrain() {
   // Backward.
   double GradPerParam = termBytes(C, "gradients");
   DenseSet<const Value *> ParamGradDone;
+  uint64_t Transient = 0; // gradient copies live during one step only
   DenseMap<const Value *, uint64_t> GradLive; // activation grads by value
   for (const Value *V : G.Outputs)
     if (Ctx.RequiresGrad.count(V) && GradLive.try_emplace(V, priced(V)).second)
@@ -217,24 +227,36 @@ Error Timeline::runTrain() {
     bool Any = false;
     for (const Value *V : Ins)
       Any |= V && Ctx.RequiresGrad.count(V);
-    if (!Any)
+    // A view of a parameter (W^T feeding a MatMul) passes the gradient
+    // straight to the parameter: no step of its own.
+    const Value *Out0 = N.output(0);
+    if (!Any || (Out0 && Ctx.storage(Out0) != Out0 &&
+                 Ctx.storage(Out0)->Kind == ValueKind::Parameter))
       continue;
     for (const Value *V : Ins) {
       if (!V || !Ctx.RequiresGrad.count(V))
         continue;
       const Value *S = Ctx.storage(V);
       if (S->Kind == ValueKind::Parameter) {
+        uint64_t Bytes = static_cast<uint64_t>(
+            std::llround(GradPerParam * S->Sh.numElements().getValueOr(0)));
         if (ParamGradDone.insert(S).second) {
-          Optional<uint64_t> N = S->Sh.numElements();
-          add(LiveCat::Gradients,
-              static_cast<uint64_t>(std::llround(GradPerParam * N.getValueOr(0))));
+          add(LiveCat::Gradients, Bytes);
+        } else {
+          // A shared (tied) parameter's later use computes a fresh gradient
+          // and the engine adds the two out of place: two transient copies
+          // (measured: EmbeddingBackward0 of a tied wte, PyTorch 1.13).
+          Transient += 2 * Bytes;
         }
         continue;
       }
       if (GradLive.try_emplace(V, priced(V)).second)
         add(LiveCat::ActivationGradients, priced(V));
     }
+    add(LiveCat::Gradients, Transient);
     record("backward", &N);
+    sub(LiveCat::Gradients, Transient);
+    Transient = 0;
     for (const Value *V : Outs) {
       auto It = V ? GradLive.find(V) : GradLive.end();
       if (It == GradLive.end())
