@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Installs the Debian packages vram-opt needs, only those missing.
-# Idempotent. Usage: scripts/install-deps.sh [--with-torch]
+# Idempotent. Usage: scripts/install-deps.sh [--with-torch] [--with-fuzz]
 #   --with-torch  also the optional set for models/ generation and
 #                 measurement (python3-torch, python3-onnx for /usr/bin/python3)
+#   --with-fuzz   also clang 14 and its runtime (libFuzzer, sanitizers)
 set -euo pipefail
 
 pkgs=(cmake make g++ llvm-14-dev llvm-14-tools libonnx-dev libprotobuf-dev
       protobuf-compiler libfmt-dev libgtest-dev python3 zlib1g-dev
       libtinfo-dev)
-if [[ "${1:-}" == "--with-torch" ]]; then
-  pkgs+=(python3-torch python3-onnx)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --with-torch) pkgs+=(python3-torch python3-onnx) ;;
+    --with-fuzz) pkgs+=(clang-14 libclang-rt-14-dev) ;;
+    *) echo "install-deps: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${pkgs[@]}"; do
