@@ -37,6 +37,10 @@ std::vector<Case> cases() {
        {{"batch", 2}, {"sequence", 16}}},
       {Shared + "phi_6layer_train_fwd_dropout_noweights.onnx", {}},
       {Shared + "llama7b_layer_dynamo_pt24_fwd.onnx", {}},
+      {Src + "/models/gpt_tiny_train_op17.onnx", {{"batch", 2}, {"seq", 16}}},
+      {Src + "/models/bert_tiny_train_op14.onnx", {{"batch", 2}, {"seq", 16}}},
+      {Src + "/models/llama_tiny_train_op17_bf16.onnx",
+       {{"batch", 2}, {"seq", 16}}},
   };
   return C;
 }
@@ -61,6 +65,14 @@ void checkSums(const AnalysisContext &Ctx) {
     for (const SavedTensor &T : Ctx.Saved.Tensors)
       Saved += T.Bytes;
     EXPECT_EQ(Saved, C.Activations);
+    // The timeline frees every saved tensor in the backward, and its peak
+    // is the largest step.
+    const TimelineResult &TL = Ctx.Timeline;
+    EXPECT_EQ(TL.SavedLeftAfterBackward, 0u);
+    for (const TimelineStep &S : TL.Steps)
+      EXPECT_LE(S.total(), TL.PeakBytes);
+    ASSERT_FALSE(TL.Steps.empty());
+    EXPECT_EQ(TL.Steps.back().Phase, std::string("optimizer"));
   } else {
     // The working-set peak never exceeds everything allocated.
     EXPECT_LE(C.Activations, Nodes + C.InputBytes + 1ull);

@@ -270,6 +270,7 @@ Error Timeline::runTrain() {
   // Whatever is still live of the forward (graph outputs, unused values)
   // and of the activation gradients (inputs' gradients) is released before
   // the update.
+  R.SavedLeftAfterBackward = Live[unsigned(LiveCat::SavedActivations)];
   Live[unsigned(LiveCat::ActivationGradients)] = 0;
   Live[unsigned(LiveCat::Temporaries)] = 0;
   Live[unsigned(LiveCat::SavedActivations)] = 0;
