@@ -7,8 +7,8 @@
 //
 // Prints one line "mode=.. parse_s=.. infer_s=.. total_s=.. nodes=.. ..." on
 // stdout. Peak RSS is measured from outside (/usr/bin/time -v).
-#include <onnx/onnx_pb.h>
 #include <onnx/defs/schema.h>
+#include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
 #include <chrono>
@@ -30,7 +30,8 @@ double now() {
 } // namespace
 
 int main(int argc, char **argv) {
-  if (argc != 3 || (std::strcmp(argv[1], "parse") && std::strcmp(argv[1], "infer"))) {
+  if (argc != 3 ||
+      (std::strcmp(argv[1], "parse") && std::strcmp(argv[1], "infer"))) {
     std::fprintf(stderr, "usage: %s parse|infer FILE.onnx\n", argv[0]);
     return 2;
   }
@@ -61,7 +62,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (Size > static_cast<size_t>(INT32_MAX)) {
-    std::fprintf(stderr, "%s: %zu bytes, over protobuf's 2 GB limit\n", argv[2], Size);
+    std::fprintf(stderr, "%s: %zu bytes, over protobuf's 2 GB limit\n", argv[2],
+                 Size);
     return 1;
   }
   onnx::ModelProto M;
@@ -78,18 +80,19 @@ int main(int argc, char **argv) {
     try {
       onnx::ShapeInferenceOptions Opts(/*check_type=*/false, /*strict=*/0,
                                        /*data_prop=*/true);
-      onnx::shape_inference::InferShapes(M, onnx::OpSchemaRegistry::Instance(), Opts);
+      onnx::shape_inference::InferShapes(M, onnx::OpSchemaRegistry::Instance(),
+                                         Opts);
     } catch (const std::exception &E) {
       ++Errors;
       std::fprintf(stderr, "InferShapes: %s\n", E.what());
     }
     TInfer = now() - T0;
   }
-  std::printf("mode=%s parse_s=%.6f infer_s=%.6f registry_s=%.6f total_s=%.6f "
-              "nodes=%d initializers=%d value_info=%d infer_errors=%d bytes=%zu\n",
-              argv[1], TParse, TInfer, TReg, TParse + TInfer,
-              M.graph().node_size(), M.graph().initializer_size(),
-              M.graph().value_info_size(), Errors, Size);
+  std::printf(
+      "mode=%s parse_s=%.6f infer_s=%.6f registry_s=%.6f total_s=%.6f "
+      "nodes=%d initializers=%d value_info=%d infer_errors=%d bytes=%zu\n",
+      argv[1], TParse, TInfer, TReg, TParse + TInfer, M.graph().node_size(),
+      M.graph().initializer_size(), M.graph().value_info_size(), Errors, Size);
   ::munmap(Map, Size);
   ::close(Fd);
   return 0;

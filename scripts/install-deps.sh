@@ -4,6 +4,7 @@
 #   --with-torch  also the optional set for models/ generation and
 #                 measurement (python3-torch, python3-onnx for /usr/bin/python3)
 #   --with-fuzz   also clang 14 and its runtime (libFuzzer, sanitizers)
+#   --with-format also clang-format 14 (scripts/check-format.sh)
 set -euo pipefail
 
 pkgs=(cmake make g++ llvm-14-dev llvm-14-tools libonnx-dev libprotobuf-dev
@@ -13,6 +14,7 @@ for arg in "$@"; do
   case "$arg" in
     --with-torch) pkgs+=(python3-torch python3-onnx) ;;
     --with-fuzz) pkgs+=(clang-14 libclang-rt-14-dev) ;;
+    --with-format) pkgs+=(clang-format-14) ;;
     *) echo "install-deps: unknown option $arg" >&2; exit 2 ;;
   esac
 done

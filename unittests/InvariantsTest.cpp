@@ -47,8 +47,8 @@ std::vector<Case> cases() {
 
 void checkSums(const AnalysisContext &Ctx) {
   const CostResult &C = Ctx.Cost;
-  uint64_t Nodes = std::accumulate(C.NodeBytes.begin(), C.NodeBytes.end(),
-                                   uint64_t(0));
+  uint64_t Nodes =
+      std::accumulate(C.NodeBytes.begin(), C.NodeBytes.end(), uint64_t(0));
   uint64_t ByDType = 0;
   for (const auto &KV : C.ActivationsByDType)
     ByDType += KV.second;

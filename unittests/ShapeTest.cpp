@@ -32,8 +32,7 @@ TEST(Shape, Broadcasting) {
   // numpy rules: align trailing dims, 1 stretches.
   EXPECT_EQ(*broadcastShapes(S({2, 1, 4}), S({3, 1})), S({2, 3, 4}));
   EXPECT_EQ(*broadcastShapes(S({5}), Shape::scalar()), S({5}));
-  EXPECT_EQ(*broadcastShapes(S({1, 8, 1}), S({4, 1, 8, 16})),
-            S({4, 1, 8, 16}));
+  EXPECT_EQ(*broadcastShapes(S({1, 8, 1}), S({4, 1, 8, 16})), S({4, 1, 8, 16}));
   EXPECT_FALSE(broadcastShapes(S({3}), S({5})).hasValue());
   // An unknown dim against a concrete non-1 dim takes the concrete one.
   EXPECT_EQ(*broadcastShapes(S({U, 4}), S({7, 4})), S({7, 4}));

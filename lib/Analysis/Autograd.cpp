@@ -38,9 +38,10 @@ Error runRequiresGrad(AnalysisContext &Ctx) {
         !(Freeze && Freeze->match(V->Name)))
       Ctx.RequiresGrad.insert(V.get());
   for (const auto &N : G.Nodes) {
-    bool Any = any_of(N->Inputs, [&](const Value *V) {
-                 return V && Ctx.RequiresGrad.count(V);
-               }) ||
+    bool Any = any_of(N->Inputs,
+                      [&](const Value *V) {
+                        return V && Ctx.RequiresGrad.count(V);
+                      }) ||
                any_of(N->ImplicitInputs, [&](const Value *V) {
                  return Ctx.RequiresGrad.count(V);
                });

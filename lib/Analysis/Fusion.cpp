@@ -26,8 +26,9 @@ namespace {
 /// A constant operand: a Constant, or a known one-element tensor that is not
 /// fed at run time.
 bool isConst(const Value *V) {
-  return V && (V->Kind == ValueKind::Constant ||
-               (V->Data && V->Data->size() == 1 && V->Kind != ValueKind::Input));
+  return V &&
+         (V->Kind == ValueKind::Constant ||
+          (V->Data && V->Data->size() == 1 && V->Kind != ValueKind::Input));
 }
 
 /// True when V is a known scalar-like constant equal to X (within 1e-3
@@ -83,8 +84,9 @@ bool matchGeluCluster(Node &Anchor, FusedGroup &G, bool TanhForm) {
     if (!V)
       return false;
     Node *P = V->Producer;
-    bool Interior = P && isElementwise(P) && singleUser(V) &&
-                    any_of(P->Inputs, [](Value *I) { return I && !isConst(I); });
+    bool Interior =
+        P && isElementwise(P) && singleUser(V) &&
+        any_of(P->Inputs, [](Value *I) { return I && !isConst(I); });
     // The source X is the first value that is not an interior elementwise
     // result; Pow(x, 3) and Mul(x, c) reach X directly.
     if (!Interior || (X && V == X)) {
@@ -106,7 +108,8 @@ bool matchGeluCluster(Node &Anchor, FusedGroup &G, bool TanhForm) {
   if (TanhForm) {
     bool HasCubic = any_of(Cone, [](Node *N) {
       return (isOp(N, "Pow") && isConstNear(N->input(1), 3.0)) ||
-             any_of(N->Inputs, [](Value *I) { return isConstNear(I, 0.044715); });
+             any_of(N->Inputs,
+                    [](Value *I) { return isConstNear(I, 0.044715); });
     });
     if (!HasCubic)
       return false;
@@ -162,7 +165,8 @@ bool matchGeluErf(Node &Anchor, FusedGroup &G) {
   // erf(x / sqrt(2)): a division by ~1.4142 or a product with ~0.7071.
   return any_of(G.Members, [](Node *N) {
     return any_of(N->Inputs, [](Value *I) {
-      return isConstNear(I, std::sqrt(2.0)) || isConstNear(I, 1 / std::sqrt(2.0));
+      return isConstNear(I, std::sqrt(2.0)) ||
+             isConstNear(I, 1 / std::sqrt(2.0));
     });
   });
 }
@@ -257,8 +261,8 @@ bool matchRsqrt(Node &Anchor, FusedGroup &G) {
   Value *S = Anchor.output(0);
   Node *U = singleUser(S);
   bool Recip = isOp(U, "Reciprocal");
-  bool DivOne = isOp(U, "Div") && U->input(1) == S &&
-                isConstNear(U->input(0), 1.0);
+  bool DivOne =
+      isOp(U, "Div") && U->input(1) == S && isConstNear(U->input(0), 1.0);
   if (!Recip && !DivOne)
     return false;
   G.Inputs = {Anchor.input(0)};

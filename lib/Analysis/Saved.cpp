@@ -88,8 +88,8 @@ Error runSaved(AnalysisContext &Ctx) {
         R.Tensors.push_back(std::move(T));
         continue;
       }
-      const Value *V = It.K == SaveContext::Item::Input ? C.in(It.Index)
-                                                         : C.out(It.Index);
+      const Value *V =
+          It.K == SaveContext::Item::Input ? C.in(It.Index) : C.out(It.Index);
       const Value *S = Ctx.storage(V);
       if (S->Kind == ValueKind::Parameter || S->Kind == ValueKind::Constant)
         continue;

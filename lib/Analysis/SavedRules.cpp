@@ -208,7 +208,8 @@ void saveBiasGelu(SaveContext &C) {
   if (!C.anyRG())
     return;
   if (C.in(1))
-    C.activationBuffer("gelu_input", C.in(0)->Ty, C.in(0)->Sh, "input of Gelu (x + bias)");
+    C.activationBuffer("gelu_input", C.in(0)->Ty, C.in(0)->Sh,
+                       "input of Gelu (x + bias)");
   else
     C.input(0, "input of Gelu");
 }
@@ -222,7 +223,8 @@ void saveSkipLayerNorm(SaveContext &C, bool HasMean) {
   if (C.out(3))
     C.output(3, "input of LayerNorm (input + skip)");
   else if (X)
-    C.activationBuffer("sum", X->Ty, X->Sh, "input of LayerNorm (input + skip)");
+    C.activationBuffer("sum", X->Ty, X->Sh,
+                       "input of LayerNorm (input + skip)");
   Shape S = statsShape(X, -1);
   if (HasMean)
     C.buffer("mean", DType::Float, S, "LayerNorm mean");
@@ -244,7 +246,8 @@ void saveEmbedLayerNorm(SaveContext &C) {
   if (C.out(2))
     C.output(2, "input of LayerNorm (embedding sum)");
   else
-    C.activationBuffer("sum", Out->Ty, Out->Sh, "input of LayerNorm (embedding sum)");
+    C.activationBuffer("sum", Out->Ty, Out->Sh,
+                       "input of LayerNorm (embedding sum)");
   Shape S = statsShape(Out, -1);
   C.buffer("mean", DType::Float, S, "LayerNorm mean");
   C.buffer("rstd", DType::Float, S, "LayerNorm inverse std");
@@ -272,8 +275,10 @@ void saveMsAttention(SaveContext &C) {
       L = Present->Sh[3];
   Shape QKV(ArrayRef<int64_t>{B, S, H});
   C.activationBuffer("q", X->Ty, QKV, "Q for QK^T");
-  C.activationBuffer("k", X->Ty, Shape(ArrayRef<int64_t>{B, L, H}), "K for QK^T");
-  C.activationBuffer("v", X->Ty, Shape(ArrayRef<int64_t>{B, L, H}), "V for scores x V");
+  C.activationBuffer("k", X->Ty, Shape(ArrayRef<int64_t>{B, L, H}),
+                     "K for QK^T");
+  C.activationBuffer("v", X->Ty, Shape(ArrayRef<int64_t>{B, L, H}),
+                     "V for scores x V");
   C.activationBuffer("probs", X->Ty, probsShape(B, N, S, L), "softmax output");
 }
 
@@ -306,7 +311,7 @@ void saveProjectedAttention(SaveContext &C) {
       if (P->Sh.hasRank() && P->Sh.rank() == 4)
         L = std::max(L, P->Sh[2]);
   C.activationBuffer("probs", Y ? Y->Ty : Q->Ty, probsShape(B, N, S, L),
-           "softmax output");
+                     "softmax output");
 }
 
 void saveBiasSoftmax(SaveContext &C) {
@@ -487,8 +492,7 @@ const SavedRule Rules[] = {
      "x * cos + rotate(x) * sin: constants only"},
     {"", "RotaryEmbedding", 23, AnyVersion, saveNothing,
      "x * cos + rotate(x) * sin: constants only"},
-    {"com.microsoft", "FusedMatMul", 1, AnyVersion, saveFusedMatMul,
-     "matmul"},
+    {"com.microsoft", "FusedMatMul", 1, AnyVersion, saveFusedMatMul, "matmul"},
     {"com.microsoft", "BiasSoftmax", 1, AnyVersion, saveBiasSoftmax,
      "_softmax: result"},
     {"com.microsoft", "BiasDropout", 1, AnyVersion, saveBiasDropout,

@@ -86,8 +86,8 @@ const ShapeRule *findShapeRule(StringRef Domain, StringRef OpType,
         return StringRef(R->OpType).compare(Key.second) < 0;
       });
   const ShapeRule *Best = nullptr;
-  for (; It != Sorted.end() && Domain == (*It)->Domain &&
-         OpType == (*It)->OpType;
+  for (;
+       It != Sorted.end() && Domain == (*It)->Domain && OpType == (*It)->OpType;
        ++It) {
     // A model may import an opset older than a rule's first version (an
     // op unchanged since then); the newest rule not after Version wins,

@@ -95,12 +95,11 @@ Error ShapeInference::inferGraph(Graph &G) {
     // Constant folding as a framework sees it: a node computed only from
     // constants (Cast of a Constant, shape arithmetic on fixed shapes) yields
     // constants, never activations.
-    bool AllConst =
-        N.Subgraphs.empty() && N.ImplicitInputs.empty() &&
-        any_of(N.Inputs, [](const Value *V) { return V; }) &&
-        all_of(N.Inputs, [](const Value *V) {
-          return !V || V->Kind == ValueKind::Constant;
-        });
+    bool AllConst = N.Subgraphs.empty() && N.ImplicitInputs.empty() &&
+                    any_of(N.Inputs, [](const Value *V) { return V; }) &&
+                    all_of(N.Inputs, [](const Value *V) {
+                      return !V || V->Kind == ValueKind::Constant;
+                    });
     if (AllConst)
       for (Value *Out : N.Outputs)
         if (Out)
@@ -144,8 +143,9 @@ Error runShapeInference(AnalysisContext &Ctx) {
   if (Ctx.Unpriced.size() > 5)
     List += ", ...";
   return Ctx.Diags.warn(Twine(Ctx.Unpriced.size()) + " tensor" +
-                        (Ctx.Unpriced.size() == 1 ? " without a concrete shape stays"
-                                                  : "s without a concrete shape stay") +
+                        (Ctx.Unpriced.size() == 1
+                             ? " without a concrete shape stays"
+                             : "s without a concrete shape stay") +
                         " unpriced: " + List);
 }
 

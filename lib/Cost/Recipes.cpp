@@ -19,17 +19,20 @@ namespace {
 //   torch-amp  4 + 2 + 4     + 8 = 18  PyTorch AMP: fp32 weights and grads,
 //                                      fp16 weight copies cached by autocast
 const Recipe Recipes[] = {
-    {"mixed", "founding document: fp16 weights+grads, fp32 master weights+grads",
+    {"mixed",
+     "founding document: fp16 weights+grads, fp32 master weights+grads",
      DType::Float16, 4, DType::Float16, 4, 4, DType::Float16, 0},
-    {"fp32", "founding document: fp32 weights+grads, fp32 copies for the update",
+    {"fp32",
+     "founding document: fp32 weights+grads, fp32 copies for the update",
      DType::Float, 4, DType::Float, 4, 4, DType::Float, 0},
     {"megatron", "Megatron-LM/DeepSpeed: bf16 weights, fp32 grads and master",
      DType::BFloat16, 4, DType::Float, 0, 4, DType::BFloat16, 0},
     {"zero", "ZeRO paper: fp16 weights+grads, fp32 master weights",
      DType::Float16, 4, DType::Float16, 0, 4, DType::Float16, 0},
-    {"torch-fp32", "plain PyTorch fp32: weights, grads, state",
-     DType::Float, 0, DType::Float, 0, 4, DType::Float, 0},
-    {"torch-amp", "PyTorch AMP: fp32 weights+grads, autocast fp16 weight copies",
+    {"torch-fp32", "plain PyTorch fp32: weights, grads, state", DType::Float, 0,
+     DType::Float, 0, 4, DType::Float, 0},
+    {"torch-amp",
+     "PyTorch AMP: fp32 weights+grads, autocast fp16 weight copies",
      DType::Float, 0, DType::Float, 0, 4, DType::Float16, 2},
 };
 } // namespace

@@ -42,10 +42,14 @@ using namespace llvm;
 namespace vram {
 
 const char *liveCatName(LiveCat C) {
-  static const char *const Names[NumLiveCats] = {
-      "parameters",           "gradients",   "optimizer_state",
-      "saved_activations",    "activation_gradients", "temporaries",
-      "kv_cache",             "overhead"};
+  static const char *const Names[NumLiveCats] = {"parameters",
+                                                 "gradients",
+                                                 "optimizer_state",
+                                                 "saved_activations",
+                                                 "activation_gradients",
+                                                 "temporaries",
+                                                 "kv_cache",
+                                                 "overhead"};
   return Names[static_cast<unsigned>(C)];
 }
 
@@ -275,8 +279,8 @@ Error Timeline::runTrain() {
   Live[unsigned(LiveCat::Temporaries)] = 0;
   Live[unsigned(LiveCat::SavedActivations)] = 0;
   add(LiveCat::Gradients,
-      static_cast<uint64_t>(std::llround(termBytes(C, "master_gradients") *
-                                         C.TrainableCount)));
+      static_cast<uint64_t>(
+          std::llround(termBytes(C, "master_gradients") * C.TrainableCount)));
   record("optimizer", nullptr);
   finish();
   return Error::success();
@@ -310,8 +314,8 @@ Error runTimeline(AnalysisContext &Ctx) {
 void printTimeline(AnalysisContext &Ctx, raw_ostream &OS) {
   const TimelineResult &R = Ctx.Timeline;
   for (const TimelineStep &S : R.Steps) {
-    OS << S.Phase << ' ' << (S.N ? describeNode(*S.N) : std::string("-"))
-       << ' ' << S.total();
+    OS << S.Phase << ' ' << (S.N ? describeNode(*S.N) : std::string("-")) << ' '
+       << S.total();
     for (unsigned C = 0; C < NumLiveCats; ++C)
       if (S.Live[C])
         OS << ' ' << liveCatName(static_cast<LiveCat>(C)) << '=' << S.Live[C];

@@ -48,11 +48,11 @@ cl::opt<InputFormat> Format(
                clEnumValN(InputFormat::TextProto, "textproto",
                           "protobuf text format")),
     cl::init(InputFormat::Auto), cl::cat(ToolCat));
-cl::opt<std::string> ParamInputs(
-    "param-inputs",
-    cl::desc("Graph inputs whose names match REGEX are parameters "
-             "(default: automatic rule, see docs/frontend.md)"),
-    cl::value_desc("REGEX"), cl::cat(ToolCat));
+cl::opt<std::string>
+    ParamInputs("param-inputs",
+                cl::desc("Graph inputs whose names match REGEX are parameters "
+                         "(default: automatic rule, see docs/frontend.md)"),
+                cl::value_desc("REGEX"), cl::cat(ToolCat));
 cl::opt<std::string>
     DataInputs("data-inputs",
                cl::desc("Graph inputs whose names match REGEX are data, "
@@ -115,11 +115,11 @@ cl::list<std::string> RecipeTerms(
              "master_weights, weight_copies, gradients, master_gradients, "
              "optimizer_state (repeatable)"),
     cl::value_desc("TERM=BYTES"), cl::cat(ToolCat));
-cl::opt<std::string> Overhead(
-    "framework-overhead",
-    cl::desc("Framework overhead (CUDA context, workspaces): bytes or "
-             "KiB/MiB/GiB (default 400MiB)"),
-    cl::value_desc("SIZE"), cl::init("400MiB"), cl::cat(ToolCat));
+cl::opt<std::string>
+    Overhead("framework-overhead",
+             cl::desc("Framework overhead (CUDA context, workspaces): bytes or "
+                      "KiB/MiB/GiB (default 400MiB)"),
+             cl::value_desc("SIZE"), cl::init("400MiB"), cl::cat(ToolCat));
 cl::opt<std::string> Freeze("freeze",
                             cl::desc("Freeze parameters whose names match "
                                      "REGEX (no gradient or optimizer state)"),
@@ -143,9 +143,13 @@ cl::opt<unsigned> TopNodes("n",
 Expected<uint64_t> parseSize(StringRef S) {
   StringRef Num = S.trim();
   uint64_t Mul = 1;
-  for (auto U : {std::make_pair("KiB", 1ull << 10), {"MiB", 1ull << 20},
-                 {"GiB", 1ull << 30}, {"KB", 1000ull}, {"MB", 1000000ull},
-                 {"GB", 1000000000ull}, {"B", 1ull}})
+  for (auto U : {std::make_pair("KiB", 1ull << 10),
+                 {"MiB", 1ull << 20},
+                 {"GiB", 1ull << 30},
+                 {"KB", 1000ull},
+                 {"MB", 1000000ull},
+                 {"GB", 1000000000ull},
+                 {"B", 1ull}})
     if (Num.consume_back(U.first)) {
       Mul = U.second;
       break;
@@ -187,7 +191,8 @@ Expected<std::vector<Binding>> parseDims() {
     std::tie(Name, Vals) = StringRef(D).split('=');
     Name = Name.trim();
     if (Name.empty() || Vals.trim().empty())
-      return makeError("--dim '" + D + "': expected NAME=VALUE, for example "
+      return makeError("--dim '" + D +
+                       "': expected NAME=VALUE, for example "
                        "--dim batch=1 (or NAME=V1,V2,... for a sweep)");
     SmallVector<StringRef, 4> Parts;
     Vals.split(Parts, ',');
@@ -286,8 +291,8 @@ int runVramOpt(int Argc, char **Argv) {
   for (const std::string *R : {&LO.ParamInputs, &LO.DataInputs, &LO.Buffers}) {
     std::string Err;
     if (!R->empty() && !Regex(*R).isValid(Err))
-      return Run.fail(makeError("invalid regular expression '" + *R +
-                                "': " + Err));
+      return Run.fail(
+          makeError("invalid regular expression '" + *R + "': " + Err));
   }
 
   // --time-passes: wall, user and system time of the load, each pass and
@@ -346,8 +351,8 @@ int runVramOpt(int Argc, char **Argv) {
   if (!Freeze.empty()) {
     std::string Err;
     if (!Regex(Freeze).isValid(Err))
-      return Run.fail(makeError("invalid regular expression '" + Freeze +
-                                "': " + Err));
+      return Run.fail(
+          makeError("invalid regular expression '" + Freeze + "': " + Err));
   }
   std::error_code EC;
   ToolOutputFile Out(OutputFile, EC, sys::fs::OF_None);

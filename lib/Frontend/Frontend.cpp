@@ -27,8 +27,8 @@
 #include "llvm/Support/Regex.h"
 
 #include <cmath>
-#include <limits>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -77,9 +77,8 @@ InputFormat sniffFormat(StringRef Name, StringRef Buf) {
   if (S.startswith("<"))
     return InputFormat::Text;
   if (!S.empty() && (isAlpha(S.front()) || S.front() == '_') &&
-      all_of(S.take_front(256), [](char C) {
-        return isPrint(C) || isSpace(C);
-      }))
+      all_of(S.take_front(256),
+             [](char C) { return isPrint(C) || isSpace(C); }))
     return InputFormat::TextProto;
   return InputFormat::Binary;
 }
@@ -168,8 +167,8 @@ Optional<WireMsg> nestedMessage(WireMsg In, uint64_t Field) {
 /// Tensor payload fields: float_data 4, int32_data 5, int64_data 7,
 /// raw_data 9, double_data 10, uint64_data 11 (packed when repeated).
 bool isPayloadField(uint64_t Field) {
-  return Field == 4 || Field == 5 || Field == 7 || Field == 9 ||
-         Field == 10 || Field == 11;
+  return Field == 4 || Field == 5 || Field == 7 || Field == 9 || Field == 10 ||
+         Field == 11;
 }
 
 bool stripMessage(StringRef In, WireMsg Kind, std::string &Out,
@@ -305,12 +304,14 @@ Error parseModelProto(StringRef Buf, InputFormat Fmt, onnx::ModelProto &MP) {
   In.SetRecursionLimit(200);
   if (!MP.ParseFromCodedStream(&In) || !In.ConsumedEntireMessage())
     return makeError("not a valid ONNX model: the protobuf is malformed or "
-                     "truncated" + guessContent(Buf));
+                     "truncated" +
+                     guessContent(Buf));
   // A few bytes of anything can parse as a protobuf with unknown fields; a
   // binary model without a graph is far more likely truncated or not ONNX.
   if (!MP.has_graph())
     return makeError("not a valid ONNX model: no graph found (the file is "
-                     "truncated or not an ONNX model)" + guessContent(Buf));
+                     "truncated or not an ONNX model)" +
+                     guessContent(Buf));
   return Error::success();
 }
 
@@ -347,8 +348,7 @@ template <typename T> T readLE(const char *P) {
 /// (external, too large, inconsistent sizes, unsupported dtype).
 Optional<TensorData> decodeTensor(const onnx::TensorProto &T, DType Ty,
                                   uint64_t N) {
-  if (N > MaxKnownElements ||
-      T.data_location() == onnx::TensorProto::EXTERNAL)
+  if (N > MaxKnownElements || T.data_location() == onnx::TensorProto::EXTERNAL)
     return None;
   TensorData D;
   D.IsFloat = isFloatingPoint(Ty);
@@ -478,8 +478,8 @@ std::string canonicalDomain(const std::string &D) {
 /// library has none or the opset is newer than the library knows for the
 /// domain (the op may have changed since).
 const onnx::OpSchema *schemaFor(const Node &N) {
-  const auto &Known = onnx::OpSchemaRegistry::DomainToVersionRange::Instance()
-                          .Map();
+  const auto &Known =
+      onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
   auto It = Known.find(N.Domain);
   if (It == Known.end() || N.OpsetVersion > It->second.second ||
       N.OpsetVersion < 1)
@@ -577,8 +577,8 @@ Error Builder::collectFunctions(const onnx::ModelProto &MP) {
   for (const onnx::FunctionProto &F : MP.functions()) {
     auto Key = std::make_pair(canonicalDomain(F.domain()), F.name());
     if (!Functions.emplace(Key, &F).second)
-      return makeError("model-local function '" + F.domain() + "::" +
-                       F.name() + "' is defined twice");
+      return makeError("model-local function '" + F.domain() + "::" + F.name() +
+                       "' is defined twice");
   }
   return Error::success();
 }
@@ -597,12 +597,13 @@ Error Builder::inlineCall(const onnx::NodeProto &Call,
                      "); recursive functions cannot be inlined");
   }
   if (Depth >= Opts.MaxDepth)
-    return makeError(describeProto(Call) + ": function calls nested deeper "
-                     "than " + Twine(Opts.MaxDepth));
+    return makeError(describeProto(Call) +
+                     ": function calls nested deeper "
+                     "than " +
+                     Twine(Opts.MaxDepth));
   // Formal -> actual names; internal names get a unique prefix.
-  std::string Prefix =
-      (Call.name().empty() ? F.name() : Call.name()) + "/" +
-      std::to_string(M.InlinedFunctionCalls++) + "/";
+  std::string Prefix = (Call.name().empty() ? F.name() : Call.name()) + "/" +
+                       std::to_string(M.InlinedFunctionCalls++) + "/";
   std::map<std::string, std::string> Rename;
   for (int I = 0; I < F.input_size(); ++I)
     Rename[F.input(I)] = I < Call.input_size() ? Call.input(I) : "";
@@ -631,8 +632,7 @@ Error Builder::inlineCall(const onnx::NodeProto &Call,
     // call and its place in the function.
     std::string Local = N.name();
     if (Local.empty())
-      Local = callee(N) ? N.op_type()
-                        : "#" + std::to_string(Body.size() - 1);
+      Local = callee(N) ? N.op_type() : "#" + std::to_string(Body.size() - 1);
     C->set_name(Prefix + Local);
     for (std::string &In : *C->mutable_input())
       In = Map(In);
@@ -731,8 +731,8 @@ bool Builder::isParamInput(const Value &V, bool HasStaticShape) {
   if (!isFloatingPoint(V.Ty) || !HasStaticShape)
     return false;
   static const char *const DataLike[] = {
-      "mask",  "input_ids", "position",       "past",  "present",
-      "cache", "state",     "label",          "pixel", "token_type",
+      "mask",  "input_ids", "position",       "past",         "present",
+      "cache", "state",     "label",          "pixel",        "token_type",
       "audio", "image",     "input_features", "hidden_states"};
   std::string Lower = StringRef(V.Name).lower();
   for (const char *W : DataLike)
@@ -781,10 +781,10 @@ Error Builder::bindDims(const onnx::GraphProto &GP) {
     for (int I = 0; I < SP.dim_size(); ++I) {
       if (SP.dim(I).has_dim_value())
         continue;
-      std::string Name = SP.dim(I).has_dim_param() &&
-                                 !SP.dim(I).dim_param().empty()
-                             ? SP.dim(I).dim_param()
-                             : VI.name() + "_dim" + std::to_string(I);
+      std::string Name =
+          SP.dim(I).has_dim_param() && !SP.dim(I).dim_param().empty()
+              ? SP.dim(I).dim_param()
+              : VI.name() + "_dim" + std::to_string(I);
       if (!is_contained(Names, Name))
         Names.push_back(Name);
     }
@@ -798,7 +798,8 @@ Error Builder::bindDims(const onnx::GraphProto &GP) {
       return makeError("--dim " + D.first + " is bound twice, to " +
                        Twine(Ins.first->second) + " and " + Twine(D.second));
     if (!is_contained(Names, D.first))
-      Diags.note("--dim " + D.first + " matches no symbolic dim of the "
+      Diags.note("--dim " + D.first +
+                 " matches no symbolic dim of the "
                  "model's inputs");
   }
   std::vector<std::string> Unbound;
@@ -813,10 +814,11 @@ Error Builder::bindDims(const onnx::GraphProto &GP) {
     std::string List = join(Unbound, ", ");
     std::string Example;
     for (const std::string &N : Unbound)
-      Example += " --dim " + N + "=" + (N.find("seq") != std::string::npos ||
-                                                N.find("len") != std::string::npos
-                                            ? "128"
-                                            : "1");
+      Example += " --dim " + N + "=" +
+                 (N.find("seq") != std::string::npos ||
+                          N.find("len") != std::string::npos
+                      ? "128"
+                      : "1");
     return makeError("unbound symbolic dim" +
                      Twine(Unbound.size() > 1 ? "s" : "") + " " + List +
                      "; bind with:" + Example);
@@ -856,8 +858,7 @@ Error Builder::setTypeFromProto(Value &V, const onnx::TypeProto &TP,
     return Error::success();
   for (const auto &D : TT.shape().dim())
     if (D.has_dim_value() && D.dim_value() < 0)
-      return makeError(Ctx() + " has a negative dim " +
-                       Twine(D.dim_value()));
+      return makeError(Ctx() + " has a negative dim " + Twine(D.dim_value()));
   Shape S = shapeFromProto(TT.shape(), V.Name, false, nullptr);
   if (S.isConcrete()) {
     Optional<uint64_t> N = S.numElements();
@@ -879,8 +880,8 @@ Error Builder::addInitializer(const onnx::TensorProto &T, Graph &G) {
     return makeError("initializer '" + T.name() + "' is defined twice");
   Optional<DType> Ty = dtypeFromOnnx(T.data_type());
   if (!Ty || *Ty == DType::Undefined)
-    return makeError("initializer '" + T.name() + "' has unknown element type " +
-                     Twine(T.data_type()));
+    return makeError("initializer '" + T.name() +
+                     "' has unknown element type " + Twine(T.data_type()));
   if (*Ty == DType::String)
     return makeError("initializer '" + T.name() +
                      "' is a string tensor, which has no fixed size");
@@ -1141,16 +1142,14 @@ Error Builder::buildGraph(const onnx::GraphProto &GP, Graph &G, bool IsMain,
     if (const onnx::OpSchema *S = schemaFor(*N)) {
       int NIn = NP.input_size(), NOut = NP.output_size();
       if (NIn < S->min_input() || NIn > S->max_input())
-        return makeError(describeNode(*N) + ": has " + Twine(NIn) +
-                         " input" + (NIn == 1 ? "" : "s") + "; " +
-                         N->qualifiedOp() + "-" + Twine(S->since_version()) +
-                         " takes " +
+        return makeError(describeNode(*N) + ": has " + Twine(NIn) + " input" +
+                         (NIn == 1 ? "" : "s") + "; " + N->qualifiedOp() + "-" +
+                         Twine(S->since_version()) + " takes " +
                          describeArity(S->min_input(), S->max_input()));
       if (NOut < S->min_output() || NOut > S->max_output())
-        return makeError(describeNode(*N) + ": has " + Twine(NOut) +
-                         " output" + (NOut == 1 ? "" : "s") + "; " +
-                         N->qualifiedOp() + "-" + Twine(S->since_version()) +
-                         " has " +
+        return makeError(describeNode(*N) + ": has " + Twine(NOut) + " output" +
+                         (NOut == 1 ? "" : "s") + "; " + N->qualifiedOp() +
+                         "-" + Twine(S->since_version()) + " has " +
                          describeArity(S->min_output(), S->max_output()));
       // Attribute kinds, and required attributes, as the schema says.
       for (const onnx::AttributeProto &A : NP.attribute()) {
@@ -1307,8 +1306,8 @@ ParsedModel::~ParsedModel() = default;
 Expected<std::unique_ptr<ParsedModel>>
 ParsedModel::parseBuffer(StringRef Buffer, StringRef Name,
                          const LoadOptions &Opts) {
-  InputFormat Fmt =
-      Opts.Format == InputFormat::Auto ? sniffFormat(Name, Buffer) : Opts.Format;
+  InputFormat Fmt = Opts.Format == InputFormat::Auto ? sniffFormat(Name, Buffer)
+                                                     : Opts.Format;
   auto I = std::make_unique<Impl>();
   I->Name = Name.str();
   try {

@@ -122,8 +122,8 @@ void Graph::walk(const std::function<void(Node &)> &Fn) {
 static void printValue(const Value &V, raw_ostream &OS, unsigned Indent) {
   OS.indent(Indent);
   OS << left_justify(valueKindName(V.Kind), 10) << ' '
-     << left_justify(dtypeName(V.Ty), 5) << ' '
-     << left_justify(V.Sh.str(), 20) << ' ' << V.Name;
+     << left_justify(dtypeName(V.Ty), 5) << ' ' << left_justify(V.Sh.str(), 20)
+     << ' ' << V.Name;
   if (V.Producer) {
     OS << " = " << V.Producer->qualifiedOp();
     if (!V.Producer->Name.empty())
@@ -146,8 +146,8 @@ static void printGraph(const Graph &G, raw_ostream &OS, unsigned Indent) {
       if (Out)
         printValue(*Out, OS, Indent);
     for (size_t I = 0; I < N->Subgraphs.size(); ++I) {
-      OS.indent(Indent + 2) << "subgraph " << I << " of '" << N->Name
-                            << "' (" << N->qualifiedOp() << ")\n";
+      OS.indent(Indent + 2) << "subgraph " << I << " of '" << N->Name << "' ("
+                            << N->qualifiedOp() << ")\n";
       printGraph(*N->Subgraphs[I], OS, Indent + 4);
     }
   }

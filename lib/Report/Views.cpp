@@ -77,17 +77,17 @@ public:
       PerParam += T.BytesPerParam;
       bool Weights = &T == &C.Terms.front();
       uint64_t N = Weights ? C.ParamCount : C.TrainableCount;
-      OS << fmt::format("  {:<36} {:>11.2f} {:>14}\n", T.Name,
-                        T.BytesPerParam,
-                        formatBytes(static_cast<uint64_t>(T.BytesPerParam * N)));
+      OS << fmt::format(
+          "  {:<36} {:>11.2f} {:>14}\n", T.Name, T.BytesPerParam,
+          formatBytes(static_cast<uint64_t>(T.BytesPerParam * N)));
     }
     if (C.BufferBytes)
       OS << fmt::format("  {:<36} {:>11} {:>14}\n",
                         "buffers (non-trainable, as stored)", "",
                         formatBytes(C.BufferBytes));
-    OS << fmt::format("  {:<36} {:>11.2f} {:>14}\n", "total", PerParam,
-                      formatBytes(C.Parameters + C.Gradients +
-                                  C.OptimizerState));
+    OS << fmt::format(
+        "  {:<36} {:>11.2f} {:>14}\n", "total", PerParam,
+        formatBytes(C.Parameters + C.Gradients + C.OptimizerState));
     OS << "\nTotals\n";
     auto Row = [&](StringRef Name, uint64_t B) {
       OS << fmt::format("  {:<20} {:>14} {:>20}\n", Name.str(), formatBytes(B),
@@ -121,11 +121,11 @@ public:
     for (const auto &KV : Ctx.M.DimBindings)
       Dims[KV.first] = KV.second;
     Root["dims"] = std::move(Dims);
-    Root["parameters"] = json::Object{
-        {"count", static_cast<int64_t>(C.ParamCount)},
-        {"trainable", static_cast<int64_t>(C.TrainableCount)},
-        {"bytes", static_cast<int64_t>(C.ParamBytesInGraph)},
-        {"buffer_bytes", static_cast<int64_t>(C.BufferBytes)}};
+    Root["parameters"] =
+        json::Object{{"count", static_cast<int64_t>(C.ParamCount)},
+                     {"trainable", static_cast<int64_t>(C.TrainableCount)},
+                     {"bytes", static_cast<int64_t>(C.ParamBytesInGraph)},
+                     {"buffer_bytes", static_cast<int64_t>(C.BufferBytes)}};
     json::Array Terms;
     for (const RecipeTerm &T : C.Terms)
       Terms.push_back(json::Object{{"name", T.Name},
@@ -221,10 +221,10 @@ public:
     }
     if (Rows.size() > Kept.size()) {
       Cum += Folded;
-      OS << fmt::format(
-          "  {:<32} {:<28} {:<22} {:>12} {:>12}\n",
-          "[" + std::to_string(Rows.size() - Kept.size()) + " others]", "", "",
-          formatBytes(Folded), formatBytes(Cum));
+      OS << fmt::format("  {:<32} {:<28} {:<22} {:>12} {:>12}\n",
+                        "[" + std::to_string(Rows.size() - Kept.size()) +
+                            " others]",
+                        "", "", formatBytes(Folded), formatBytes(Cum));
     }
   }
 
@@ -240,8 +240,8 @@ public:
         if (T.Owner == N.get())
           Kept.push_back(json::Object{
               {"tensor", T.Name},
-              {"dtype", dtypeName(T.PricedTy == DType::Undefined ? T.Ty
-                                                                 : T.PricedTy)},
+              {"dtype",
+               dtypeName(T.PricedTy == DType::Undefined ? T.Ty : T.PricedTy)},
               {"bytes", static_cast<int64_t>(T.Bytes)},
               {"reason", T.Reason},
               {"consumer", T.Consumer->displayName()}});
@@ -395,16 +395,16 @@ public:
     for (unsigned C = 0; C < NumLiveCats; ++C)
       ByCat[liveCatName(static_cast<LiveCat>(C))] =
           static_cast<int64_t>(P.Live[C]);
-    Root["peak"] = json::Object{
-        {"bytes", static_cast<int64_t>(R.PeakBytes)},
-        {"node", stepName(P)},
-        {"phase", P.Phase},
-        {"by_category", std::move(ByCat)},
-        {"forward_above_parameters",
-         static_cast<int64_t>(R.ForwardPeakAboveParams)},
-        {"backward_above_parameters",
-         static_cast<int64_t>(R.BackwardPeakAboveParams)},
-        {"kv_cache", static_cast<int64_t>(R.KVCacheBytes)}};
+    Root["peak"] =
+        json::Object{{"bytes", static_cast<int64_t>(R.PeakBytes)},
+                     {"node", stepName(P)},
+                     {"phase", P.Phase},
+                     {"by_category", std::move(ByCat)},
+                     {"forward_above_parameters",
+                      static_cast<int64_t>(R.ForwardPeakAboveParams)},
+                     {"backward_above_parameters",
+                      static_cast<int64_t>(R.BackwardPeakAboveParams)},
+                     {"kv_cache", static_cast<int64_t>(R.KVCacheBytes)}};
   }
 
 private:
@@ -430,15 +430,18 @@ void writeTrace(const AnalysisContext &Ctx, raw_ostream &OS) {
     for (unsigned C = 0; C < NumLiveCats; ++C)
       Args[liveCatName(static_cast<LiveCat>(C))] =
           static_cast<int64_t>(S.Live[C]);
-    Events.push_back(json::Object{{"name", TimelineView::stepName(S)},
-                                  {"cat", S.Phase},
-                                  {"ph", "X"},
-                                  {"ts", static_cast<int64_t>(I)},
-                                  {"dur", 1},
-                                  {"pid", 1},
-                                  {"tid", 1},
-                                  {"args", json::Object{{"op", S.N ? S.N->qualifiedOp() : std::string("optimizer")},
-                                                        {"live_bytes", static_cast<int64_t>(S.total())}}}});
+    Events.push_back(json::Object{
+        {"name", TimelineView::stepName(S)},
+        {"cat", S.Phase},
+        {"ph", "X"},
+        {"ts", static_cast<int64_t>(I)},
+        {"dur", 1},
+        {"pid", 1},
+        {"tid", 1},
+        {"args",
+         json::Object{
+             {"op", S.N ? S.N->qualifiedOp() : std::string("optimizer")},
+             {"live_bytes", static_cast<int64_t>(S.total())}}}});
     Events.push_back(json::Object{{"name", "memory"},
                                   {"ph", "C"},
                                   {"ts", static_cast<int64_t>(I)},

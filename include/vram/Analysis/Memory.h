@@ -50,8 +50,8 @@ struct SavedTensor {
   /// The node it is attributed to: the storage's producer, or the consumer
   /// for hidden buffers; nullptr for graph inputs.
   const Node *Owner = nullptr;
-  std::string Reason; ///< "input of MatMul", "dropout mask", ...
-  bool Hidden = false; ///< a buffer the graph does not show
+  std::string Reason;      ///< "input of MatMul", "dropout mask", ...
+  bool Hidden = false;     ///< a buffer the graph does not show
   bool KeepsDType = false; ///< priced in Ty under every recipe (stats, masks)
   uint64_t Bytes = 0;      ///< priced bytes (filled by the cost pass)
   DType PricedTy = DType::Undefined;
@@ -80,8 +80,8 @@ struct CostResult {
   /// Floating-point activations are stored in this (or narrower) dtype.
   DType ActivationType = DType::Float16;
   std::vector<RecipeTerm> Terms;
-  uint64_t ParamCount = 0;     ///< trainable + frozen, each storage once
-  uint64_t TrainableCount = 0; ///< requires grad
+  uint64_t ParamCount = 0;        ///< trainable + frozen, each storage once
+  uint64_t TrainableCount = 0;    ///< requires grad
   uint64_t ParamBytesInGraph = 0; ///< in the graph's own dtypes
   /// Non-trainable float initializers (buffers), in totals.parameters.
   uint64_t BufferBytes = 0;

@@ -43,7 +43,9 @@ public:
       : N(N), Inputs(Inputs), Outputs(Outputs), RG(RG) {}
 
   const Node &node() const { return N; }
-  Value *in(unsigned I) const { return I < Inputs.size() ? Inputs[I] : nullptr; }
+  Value *in(unsigned I) const {
+    return I < Inputs.size() ? Inputs[I] : nullptr;
+  }
   Value *out(unsigned I) const {
     return I < Outputs.size() ? Outputs[I] : nullptr;
   }

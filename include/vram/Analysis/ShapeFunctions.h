@@ -101,8 +101,8 @@ constexpr int64_t AnyVersion = INT64_MAX;
 
 /// ai.onnx rules (lib/Analysis/ShapeFunctionsOnnx.cpp).
 llvm::ArrayRef<ShapeRule> onnxShapeRules();
-/// com.microsoft, ORT training ops, org.pytorch.aten and the ai.onnx fused ops of opset 23+
-/// (lib/Analysis/ShapeFunctionsFused.cpp).
+/// com.microsoft, ORT training ops, org.pytorch.aten and the ai.onnx fused ops
+/// of opset 23+ (lib/Analysis/ShapeFunctionsFused.cpp).
 llvm::ArrayRef<ShapeRule> fusedShapeRules();
 
 /// Finds the rule for (domain, op type, version); nullptr when none.

@@ -20,13 +20,13 @@ namespace vram {
 struct Recipe {
   const char *Name;
   const char *Description;
-  DType WeightTy;        ///< dtype of the weights used by forward/backward
-  double MasterWeights;  ///< bytes/param of an fp32 master copy (0: none)
-  DType GradTy;          ///< dtype of the gradients backward produces
-  double MasterGrads;    ///< bytes/param of fp32 gradients for the update
-  double StatePerCopy;   ///< bytes/param of one optimizer state copy
-  DType ActivationTy;    ///< floating-point activations are stored in this
-  double ExtraWeights;   ///< bytes/param of weight copies (autocast cache)
+  DType WeightTy;       ///< dtype of the weights used by forward/backward
+  double MasterWeights; ///< bytes/param of an fp32 master copy (0: none)
+  DType GradTy;         ///< dtype of the gradients backward produces
+  double MasterGrads;   ///< bytes/param of fp32 gradients for the update
+  double StatePerCopy;  ///< bytes/param of one optimizer state copy
+  DType ActivationTy;   ///< floating-point activations are stored in this
+  double ExtraWeights;  ///< bytes/param of weight copies (autocast cache)
 };
 
 llvm::ArrayRef<Recipe> recipes();

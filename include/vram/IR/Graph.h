@@ -77,7 +77,17 @@ struct TensorAttr {
 };
 
 struct Attribute {
-  enum Kind { Int, Float, String, Ints, Floats, Strings, Tensor, Graphs, Other };
+  enum Kind {
+    Int,
+    Float,
+    String,
+    Ints,
+    Floats,
+    Strings,
+    Tensor,
+    Graphs,
+    Other
+  };
   Kind K = Other;
   int64_t I = 0;
   double F = 0;
