@@ -16,7 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "vram/Analysis/Pass.h"
+#include "vram/Analysis/Analysis.h"
 
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"

@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "vram/Analysis/Pass.h"
+#include "vram/Analysis/Analysis.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallPtrSet.h"

@@ -10,7 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "vram/Analysis/Pass.h"
+#include "vram/Analysis/Analysis.h"
 #include "vram/Analysis/SavedRules.h"
 
 #include "llvm/ADT/DenseSet.h"

@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "vram/Analysis/Pass.h"
+#include "vram/Analysis/Analysis.h"
 #include "vram/Analysis/ShapeFunctions.h"
 
 #include "llvm/ADT/STLExtras.h"

@@ -11,7 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "vram/Analysis/Pass.h"
+#include "vram/Cost/Cost.h"
 #include "vram/Cost/Recipes.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -79,7 +79,7 @@ std::string layerKey(StringRef Name) {
 /// its outputs' names or its parameters' names; a node without one belongs
 /// to the block before it unless it reads a parameter outside every block
 /// (a final norm, a head), which starts "(other)".
-void computeLayers(AnalysisContext &Ctx) {
+void computeLayers(CostContext &Ctx) {
   CostResult &C = Ctx.Cost;
   std::map<std::string, size_t> Index;
   std::string Cur = "(other)";
@@ -115,8 +115,8 @@ void computeLayers(AnalysisContext &Ctx) {
 
 } // namespace
 
-Error runCost(AnalysisContext &Ctx) {
-  const AnalysisOptions &O = Ctx.Opts;
+Error runCost(CostContext &Ctx) {
+  const CostOptions &O = Ctx.CostOpts;
   CostResult &C = Ctx.Cost;
   C = CostResult();
   const Recipe *R = findRecipe(O.Recipe);
@@ -217,16 +217,20 @@ Error runCost(AnalysisContext &Ctx) {
   Graph &G = *Ctx.M.Main;
   C.NodeBytes.assign(G.Nodes.size(), 0);
   if (Train) {
-    for (SavedTensor &T : Ctx.Saved.Tensors) {
+    size_t NumSaved = Ctx.Saved.Tensors.size();
+    C.SavedBytes.assign(NumSaved, 0);
+    C.SavedPricedTy.assign(NumSaved, DType::Undefined);
+    for (size_t I = 0; I < NumSaved; ++I) {
+      const SavedTensor &T = Ctx.Saved.Tensors[I];
       Optional<uint64_t> B = pricedBytes(T.Ty, T.Sh, T.KeepsDType, ActTy);
       if (!B) {
         ++C.UnpricedTensors;
         continue;
       }
-      T.Bytes = *B;
-      T.PricedTy = pricedType(T.Ty, T.KeepsDType, ActTy);
+      C.SavedBytes[I] = *B;
+      C.SavedPricedTy[I] = pricedType(T.Ty, T.KeepsDType, ActTy);
       C.Activations += *B;
-      C.ActivationsByDType[dtypeName(T.PricedTy).str()] += *B;
+      C.ActivationsByDType[dtypeName(C.SavedPricedTy[I]).str()] += *B;
       if (T.Owner && T.Owner->Parent == &G)
         C.NodeBytes[T.Owner->Id] += *B;
       else
@@ -308,7 +312,7 @@ Error runCost(AnalysisContext &Ctx) {
   return Error::success();
 }
 
-void printCost(AnalysisContext &Ctx, raw_ostream &OS) {
+void printCost(CostContext &Ctx, raw_ostream &OS) {
   const CostResult &C = Ctx.Cost;
   OS << "mode " << C.Mode << " recipe " << C.Recipe << " optimizer "
      << C.Optimizer << '\n'

@@ -27,7 +27,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "vram/Analysis/Pass.h"
+#include "vram/Cost/Cost.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
@@ -57,12 +57,12 @@ namespace {
 
 class Timeline {
 public:
-  explicit Timeline(AnalysisContext &Ctx) : Ctx(Ctx), G(*Ctx.M.Main) {}
+  explicit Timeline(CostContext &Ctx) : Ctx(Ctx), G(*Ctx.M.Main) {}
   Error runTrain();
   Error runInfer();
 
 private:
-  AnalysisContext &Ctx;
+  CostContext &Ctx;
   Graph &G;
   uint64_t Live[NumLiveCats] = {};
   TimelineResult R;
@@ -148,7 +148,8 @@ Error Timeline::runTrain() {
     FreedAtBackward[T.Consumer].push_back(&T);
   }
   auto savedBytes = [&](const SavedTensor &T) {
-    return T.Storage ? priced(T.Storage) : T.Bytes;
+    return T.Storage ? priced(T.Storage)
+                     : C.savedBytes(&T - Ctx.Saved.Tensors.data());
   };
 
   // Forward last uses.
@@ -200,7 +201,7 @@ Error Timeline::runTrain() {
       scheduleFree(V, I);
     }
     for (const SavedTensor *T : BuffersOf.lookup(&N))
-      add(LiveCat::SavedActivations, T->Bytes);
+      add(LiveCat::SavedActivations, savedBytes(*T));
     record("forward", &N);
     for (const Value *S : FreeAt[I])
       sub(LiveCat::Temporaries, priced(S));
@@ -304,14 +305,14 @@ Error Timeline::runInfer() {
 
 } // namespace
 
-Error runTimeline(AnalysisContext &Ctx) {
+Error runTimeline(CostContext &Ctx) {
   Ctx.Timeline = TimelineResult();
   Timeline T(Ctx);
   T.ActTy = Ctx.Cost.ActivationType;
-  return Ctx.Opts.RunMode == Mode::Train ? T.runTrain() : T.runInfer();
+  return Ctx.CostOpts.RunMode == Mode::Train ? T.runTrain() : T.runInfer();
 }
 
-void printTimeline(AnalysisContext &Ctx, raw_ostream &OS) {
+void printTimeline(CostContext &Ctx, raw_ostream &OS) {
   const TimelineResult &R = Ctx.Timeline;
   for (const TimelineStep &S : R.Steps) {
     OS << S.Phase << ' ' << (S.N ? describeNode(*S.N) : std::string("-")) << ' '

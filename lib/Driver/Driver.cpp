@@ -1,11 +1,10 @@
 //===- Driver.cpp - The vram-opt driver -----------------------------------===//
 
 #include "vram/Driver/Driver.h"
-#include "vram/Analysis/Pass.h"
 #include "vram/Frontend/Frontend.h"
+#include "vram/Pipeline/Pipeline.h"
 #include "vram/Report/Views.h"
 
-#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
@@ -17,6 +16,7 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
+#include <map>
 
 using namespace llvm;
 
@@ -220,28 +220,6 @@ Expected<std::vector<Binding>> parseDims() {
   return Out;
 }
 
-/// The pipeline to run: (pass, print?) pairs.
-Expected<std::vector<std::pair<const PassInfo *, bool>>> parsePipeline() {
-  std::vector<std::pair<const PassInfo *, bool>> Steps;
-  if (Passes.empty()) {
-    for (const PassInfo &P : allPasses())
-      Steps.emplace_back(&P, false);
-    return Steps;
-  }
-  SmallVector<StringRef, 8> Names;
-  StringRef(Passes).split(Names, ',', -1, false);
-  for (StringRef Name : Names) {
-    Name = Name.trim();
-    bool Print = Name.consume_front("print<") && Name.consume_back(">");
-    const PassInfo *P = findPass(Name);
-    if (!P)
-      return makeError("--passes: unknown pass '" + Name +
-                       "' (see --list-passes)");
-    Steps.emplace_back(P, Print);
-  }
-  return Steps;
-}
-
 } // namespace
 
 int runVramOpt(int Argc, char **Argv) {
@@ -267,9 +245,12 @@ int runVramOpt(int Argc, char **Argv) {
   auto DimList = parseDims();
   if (!DimList)
     return Run.fail(DimList.takeError());
-  auto Pipeline = parsePipeline();
+  auto Pipeline = parsePipeline(Passes);
   if (!Pipeline)
-    return Run.fail(Pipeline.takeError());
+    return Run.fail(
+        createStringError(inconvertibleErrorCode(),
+                          "--passes: " + toString(Pipeline.takeError()) +
+                              " (see --list-passes)"));
 
   LoadOptions LO;
   LO.Format = Format;
@@ -313,6 +294,20 @@ int runVramOpt(int Argc, char **Argv) {
     if (T)
       T->stopTimer();
   };
+  // Each pass's timer, started and stopped by the pass manager.
+  std::map<const PassInfo *, std::unique_ptr<Timer>> PassTimers;
+  PassInstrumentation Instrument;
+  if (TimePasses) {
+    Instrument.BeforePass = [&](const PassInfo &P) {
+      std::unique_ptr<Timer> &T = PassTimers[&P];
+      if (!T)
+        T = timed(P.Name, P.Name);
+      T->startTimer();
+    };
+    Instrument.AfterPass = [&](const PassInfo &P) {
+      PassTimers[&P]->stopTimer();
+    };
+  }
 
   // Parsed once; the IR is built for each binding (one, or a sweep).
   Timer *ParseT = Start("parse", "parse");
@@ -325,12 +320,13 @@ int runVramOpt(int Argc, char **Argv) {
   AO.Strict = Strict;
   AO.Fusion = !AsWritten;
   AO.FreezeRegex = Freeze;
-  AO.RunMode = RunMode;
-  AO.Recipe = RecipeName;
-  AO.Optimizer = OptimizerName;
+  CostOptions CO;
+  CO.RunMode = RunMode;
+  CO.Recipe = RecipeName;
+  CO.Optimizer = OptimizerName;
   if (!ActivationDType.empty()) {
-    AO.ActivationDType = dtypeFromName(ActivationDType);
-    if (!AO.ActivationDType || !isFloatingPoint(*AO.ActivationDType))
+    CO.ActivationDType = dtypeFromName(ActivationDType);
+    if (!CO.ActivationDType || !isFloatingPoint(*CO.ActivationDType))
       return Run.fail(makeError("--activation-dtype: '" + ActivationDType +
                                 "' is not a floating-point dtype"));
   }
@@ -342,12 +338,12 @@ int runVramOpt(int Argc, char **Argv) {
       return Run.fail(makeError("--recipe-term '" + T +
                                 "': expected TERM=BYTES, for example "
                                 "--recipe-term optimizer_state=4"));
-    AO.TermOverrides.emplace_back(Key.str(), B);
+    CO.TermOverrides.emplace_back(Key.str(), B);
   }
   auto OverheadBytes = parseSize(Overhead);
   if (!OverheadBytes)
     return Run.fail(OverheadBytes.takeError());
-  AO.OverheadBytes = *OverheadBytes;
+  CO.OverheadBytes = *OverheadBytes;
   if (!Freeze.empty()) {
     std::string Err;
     if (!Regex(Freeze).isValid(Err))
@@ -369,14 +365,9 @@ int runVramOpt(int Argc, char **Argv) {
       Stop(BuildT);
       if (!M)
         return Run.fail(M.takeError());
-      AnalysisContext Ctx(**M, AO, Run.Diags);
-      for (const PassInfo &P : allPasses()) {
-        Timer *T = Start(P.Name, P.Name);
-        Error E = P.Run(Ctx);
-        Stop(T);
-        if (E)
-          return Run.fail(std::move(E));
-      }
+      CostContext Ctx(**M, AO, CO, Run.Diags);
+      if (Error E = runPipeline(Ctx, Instrument))
+        return Run.fail(std::move(E));
       Points.push_back(makeSweepPoint(Ctx));
     }
     printSweep(Points, ReportFormat, Out.os());
@@ -391,22 +382,10 @@ int runVramOpt(int Argc, char **Argv) {
   Stop(BuildT);
   if (!M)
     return Run.fail(M.takeError());
-  AnalysisContext Ctx(**M, AO, Run.Diags);
-
-  // print<X> prints X's results, running X first only if it has not run.
-  SmallPtrSet<const PassInfo *, 8> Ran;
-  for (auto &Step : *Pipeline) {
-    if (!Step.second || !Ran.count(Step.first)) {
-      Timer *T = Start(Step.first->Name, Step.first->Name);
-      Error E = Step.first->Run(Ctx);
-      Stop(T);
-      if (E)
-        return Run.fail(std::move(E));
-      Ran.insert(Step.first);
-    }
-    if (Step.second)
-      Step.first->Print(Ctx, Out.os());
-  }
+  CostContext Ctx(**M, AO, CO, Run.Diags);
+  PassManager PM(Ctx, Instrument);
+  if (Error E = PM.runPipeline(*Pipeline, Out.os()))
+    return Run.fail(std::move(E));
   if (PrintIR)
     printIR(*Ctx.M.Main, Out.os());
   if (!PrintIR && Passes.empty()) {

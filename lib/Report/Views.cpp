@@ -39,7 +39,7 @@ std::string withCommas(uint64_t N) {
 }
 
 /// The op as priced: the kernel for a fused group's last node.
-std::string pricedOp(const AnalysisContext &Ctx, const Node &N) {
+std::string pricedOp(const CostContext &Ctx, const Node &N) {
   auto It = Ctx.Fusion.GroupOf.find(&N);
   if (It != Ctx.Fusion.GroupOf.end()) {
     const FusedGroup &G = Ctx.Fusion.Groups[It->second];
@@ -54,7 +54,7 @@ std::string pricedOp(const AnalysisContext &Ctx, const Node &N) {
 
 class SummaryView : public View {
 public:
-  explicit SummaryView(const AnalysisContext &Ctx) : Ctx(Ctx) {}
+  explicit SummaryView(const CostContext &Ctx) : Ctx(Ctx) {}
 
   void printText(raw_ostream &OS) const override {
     const CostResult &C = Ctx.Cost;
@@ -149,7 +149,7 @@ public:
   }
 
 private:
-  const AnalysisContext &Ctx;
+  const CostContext &Ctx;
 };
 
 //===----------------------------------------------------------------------===//
@@ -158,14 +158,16 @@ private:
 
 class NodesView : public View {
 public:
-  NodesView(const AnalysisContext &Ctx, unsigned TopNodes)
+  NodesView(const CostContext &Ctx, unsigned TopNodes)
       : Ctx(Ctx), TopNodes(TopNodes) {}
 
   /// Why each node's bytes are kept: "reason (by consumer)" per tensor.
   std::vector<std::string> reasons(const Node *N) const {
     std::vector<std::string> R;
-    for (const SavedTensor &T : Ctx.Saved.Tensors)
-      if (T.Owner == N && T.Bytes)
+    const std::vector<SavedTensor> &Saved = Ctx.Saved.Tensors;
+    for (size_t I = 0; I < Saved.size(); ++I)
+      if (const SavedTensor &T = Saved[I];
+          T.Owner == N && Ctx.Cost.savedBytes(I))
         R.push_back(T.Name + ": " + T.Reason + " (" +
                     T.Consumer->displayName() + ")");
     return R;
@@ -236,15 +238,19 @@ public:
       uint64_t B = C.NodeBytes[N->Id];
       Cum += B;
       json::Array Kept;
-      for (const SavedTensor &T : Ctx.Saved.Tensors)
-        if (T.Owner == N.get())
-          Kept.push_back(json::Object{
-              {"tensor", T.Name},
-              {"dtype",
-               dtypeName(T.PricedTy == DType::Undefined ? T.Ty : T.PricedTy)},
-              {"bytes", static_cast<int64_t>(T.Bytes)},
-              {"reason", T.Reason},
-              {"consumer", T.Consumer->displayName()}});
+      const std::vector<SavedTensor> &Saved = Ctx.Saved.Tensors;
+      for (size_t I = 0; I < Saved.size(); ++I) {
+        const SavedTensor &T = Saved[I];
+        if (T.Owner != N.get())
+          continue;
+        DType Priced = C.savedPricedTy(I);
+        Kept.push_back(json::Object{
+            {"tensor", T.Name},
+            {"dtype", dtypeName(Priced == DType::Undefined ? T.Ty : Priced)},
+            {"bytes", static_cast<int64_t>(C.savedBytes(I))},
+            {"reason", T.Reason},
+            {"consumer", T.Consumer->displayName()}});
+      }
       const Value *Out = N->output(0);
       json::Object Row{{"name", N->displayName()},
                        {"op", N->qualifiedOp()},
@@ -290,7 +296,7 @@ public:
   }
 
 private:
-  const AnalysisContext &Ctx;
+  const CostContext &Ctx;
   unsigned TopNodes;
 };
 
@@ -300,7 +306,7 @@ private:
 
 class LayersView : public View {
 public:
-  explicit LayersView(const AnalysisContext &Ctx) : Ctx(Ctx) {}
+  explicit LayersView(const CostContext &Ctx) : Ctx(Ctx) {}
 
   void printText(raw_ostream &OS) const override {
     OS << "\nLayers\n";
@@ -321,7 +327,7 @@ public:
   }
 
 private:
-  const AnalysisContext &Ctx;
+  const CostContext &Ctx;
 };
 
 //===----------------------------------------------------------------------===//
@@ -330,7 +336,7 @@ private:
 
 class TimelineView : public View {
 public:
-  explicit TimelineView(const AnalysisContext &Ctx) : Ctx(Ctx) {}
+  explicit TimelineView(const CostContext &Ctx) : Ctx(Ctx) {}
 
   static std::string stepName(const TimelineStep &S) {
     return S.N ? S.N->displayName() : std::string("(optimizer step)");
@@ -408,12 +414,12 @@ public:
   }
 
 private:
-  const AnalysisContext &Ctx;
+  const CostContext &Ctx;
 };
 
 } // namespace
 
-void writeTrace(const AnalysisContext &Ctx, raw_ostream &OS) {
+void writeTrace(const CostContext &Ctx, raw_ostream &OS) {
   // Chrome Trace Event format: one complete ("X") event per step on a
   // "steps" track and one counter ("C") event per step with the live bytes
   // by category; timestamps are step numbers (one microsecond each).
@@ -457,21 +463,21 @@ void writeTrace(const AnalysisContext &Ctx, raw_ostream &OS) {
   OS << formatv("{0:2}", json::Value(std::move(Root))) << '\n';
 }
 
-std::unique_ptr<View> createSummaryView(const AnalysisContext &Ctx) {
+std::unique_ptr<View> createSummaryView(const CostContext &Ctx) {
   return std::make_unique<SummaryView>(Ctx);
 }
-std::unique_ptr<View> createNodesView(const AnalysisContext &Ctx,
+std::unique_ptr<View> createNodesView(const CostContext &Ctx,
                                       unsigned TopNodes) {
   return std::make_unique<NodesView>(Ctx, TopNodes);
 }
-std::unique_ptr<View> createLayersView(const AnalysisContext &Ctx) {
+std::unique_ptr<View> createLayersView(const CostContext &Ctx) {
   return std::make_unique<LayersView>(Ctx);
 }
-std::unique_ptr<View> createTimelineView(const AnalysisContext &Ctx) {
+std::unique_ptr<View> createTimelineView(const CostContext &Ctx) {
   return std::make_unique<TimelineView>(Ctx);
 }
 
-SweepPoint makeSweepPoint(const AnalysisContext &Ctx) {
+SweepPoint makeSweepPoint(const CostContext &Ctx) {
   SweepPoint P;
   for (const auto &KV : Ctx.M.DimBindings)
     P.Dims.emplace_back(KV.first, KV.second);
@@ -533,7 +539,7 @@ void printSweep(ArrayRef<SweepPoint> Points, OutputFormat Format,
   }
 }
 
-void printReport(const AnalysisContext &Ctx, const ReportOptions &Opts,
+void printReport(const CostContext &Ctx, const ReportOptions &Opts,
                  raw_ostream &OS) {
   std::vector<std::unique_ptr<View>> Views;
   if (Opts.Summary)

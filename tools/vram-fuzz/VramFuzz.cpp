@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "vram/Analysis/Pass.h"
 #include "vram/Frontend/Frontend.h"
+#include "vram/Pipeline/Pipeline.h"
 #include "vram/Report/Views.h"
 
 #include "llvm/Support/raw_ostream.h"
@@ -35,18 +35,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
       return 0;
     }
     AnalysisOptions AO;
-    AO.RunMode = M;
-    AnalysisContext Ctx(**Model, AO, Diags);
-    bool Ok = true;
-    for (const PassInfo &P : allPasses()) {
-      if (llvm::Error E = P.Run(Ctx)) {
-        llvm::consumeError(std::move(E));
-        Ok = false;
-        break;
-      }
-    }
-    if (!Ok)
+    CostOptions CO;
+    CO.RunMode = M;
+    CostContext Ctx(**Model, AO, CO, Diags);
+    if (llvm::Error E = runPipeline(Ctx)) {
+      llvm::consumeError(std::move(E));
       return 0;
+    }
     llvm::raw_null_ostream Null;
     printIR(*Ctx.M.Main, Null);
     for (OutputFormat F :

@@ -9,7 +9,7 @@
 #ifndef VRAM_REPORT_VIEWS_H
 #define VRAM_REPORT_VIEWS_H
 
-#include "vram/Analysis/Pass.h"
+#include "vram/Cost/Cost.h"
 
 #include "llvm/Support/JSON.h"
 
@@ -41,18 +41,18 @@ struct ReportOptions {
   bool Timeline = true;
 };
 
-std::unique_ptr<View> createSummaryView(const AnalysisContext &Ctx);
-std::unique_ptr<View> createNodesView(const AnalysisContext &Ctx,
+std::unique_ptr<View> createSummaryView(const CostContext &Ctx);
+std::unique_ptr<View> createNodesView(const CostContext &Ctx,
                                       unsigned TopNodes);
-std::unique_ptr<View> createLayersView(const AnalysisContext &Ctx);
-std::unique_ptr<View> createTimelineView(const AnalysisContext &Ctx);
+std::unique_ptr<View> createLayersView(const CostContext &Ctx);
+std::unique_ptr<View> createTimelineView(const CostContext &Ctx);
 
 /// The timeline in Chrome Trace Event format (opens in Perfetto and
 /// chrome://tracing).
-void writeTrace(const AnalysisContext &Ctx, llvm::raw_ostream &OS);
+void writeTrace(const CostContext &Ctx, llvm::raw_ostream &OS);
 
 /// Renders the views the options select, in a fixed order.
-void printReport(const AnalysisContext &Ctx, const ReportOptions &Opts,
+void printReport(const CostContext &Ctx, const ReportOptions &Opts,
                  llvm::raw_ostream &OS);
 
 /// One binding of a sweep (--dim NAME=V1,V2,...): its totals and peak, and
@@ -64,7 +64,7 @@ struct SweepPoint {
   std::string PeakPhase;
   llvm::json::Object JSON;
 };
-SweepPoint makeSweepPoint(const AnalysisContext &Ctx);
+SweepPoint makeSweepPoint(const CostContext &Ctx);
 /// One row per binding (text, CSV), or {"model", "sweep": [...]} (JSON).
 void printSweep(llvm::ArrayRef<SweepPoint> Points, OutputFormat Format,
                 llvm::raw_ostream &OS);

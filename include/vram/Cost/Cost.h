@@ -1,18 +1,18 @@
-//===- Memory.h - Results of the memory analyses ----------------*- C++ -*-===//
+//===- Cost.h - Bytes by category, and the step's timeline ------*- C++ -*-===//
 //
-// What the fusion, requires-grad, alias, saved and cost passes compute, kept
-// in the AnalysisContext for later passes and for the report views. Views
-// only read these; they compute nothing of their own.
+// The cost passes price what the analyses found: parameters with the
+// recipe's per-parameter terms, saved activations (train) or the forward
+// working set (infer), and the liveness timeline of a step with its peak.
+// CostContext extends the AnalysisContext with their options and results.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef VRAM_ANALYSIS_MEMORY_H
-#define VRAM_ANALYSIS_MEMORY_H
+#ifndef VRAM_COST_COST_H
+#define VRAM_COST_COST_H
 
-#include "vram/IR/Graph.h"
+#include "vram/Analysis/Analysis.h"
 
-#include "llvm/ADT/DenseMap.h"
-#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/Optional.h"
 
 #include <map>
 #include <string>
@@ -20,49 +20,20 @@
 
 namespace vram {
 
-/// A group of nodes an exporter split out of one framework kernel (an
-/// erf-GELU written as Div/Erf/Add/Mul/Mul), priced as that kernel.
-struct FusedGroup {
-  std::string Pattern; ///< pattern name, e.g. "gelu-erf"
-  std::string Kernel;  ///< kernel op priced by the saved rules, e.g. "Gelu"
-  std::vector<Node *> Members; ///< in topological order
-  std::vector<Value *> Inputs; ///< kernel inputs: x first, then weights
-  Value *Output = nullptr;
-};
+enum class Mode { Train, Infer };
 
-struct FusionResult {
-  std::vector<FusedGroup> Groups;
-  /// Member node -> index into Groups.
-  llvm::DenseMap<const Node *, unsigned> GroupOf;
-};
-
-/// One tensor (or hidden buffer) kept for the backward pass.
-struct SavedTensor {
-  /// Storage kept (after alias resolution), or nullptr for a buffer the graph
-  /// does not show (dropout mask, normalisation statistics).
-  const Value *Storage = nullptr;
-  /// Display name: the storage's name, or "<node>.<buffer>".
-  std::string Name;
-  DType Ty = DType::Undefined; ///< dtype as in the graph
-  Shape Sh;
-  /// The node (or fused group's last node) whose backward needs it.
-  const Node *Consumer = nullptr;
-  /// The node it is attributed to: the storage's producer, or the consumer
-  /// for hidden buffers; nullptr for graph inputs.
-  const Node *Owner = nullptr;
-  std::string Reason;      ///< "input of MatMul", "dropout mask", ...
-  bool Hidden = false;     ///< a buffer the graph does not show
-  bool KeepsDType = false; ///< priced in Ty under every recipe (stats, masks)
-  uint64_t Bytes = 0;      ///< priced bytes (filled by the cost pass)
-  DType PricedTy = DType::Undefined;
-};
-
-struct SavedResult {
-  /// Deduplicated by storage, in the order the consumers are met
-  /// (topological).
-  std::vector<SavedTensor> Tensors;
-  /// Ops met without a saved-tensor rule (qualified op -> node count).
-  std::map<std::string, unsigned> UnknownOps;
+struct CostOptions {
+  Mode RunMode = Mode::Train;
+  /// Precision recipe and optimizer (see lib/Cost/Recipes.cpp).
+  std::string Recipe = "mixed";
+  std::string Optimizer = "adam";
+  /// Overrides the recipe's dtype for floating-point activations.
+  llvm::Optional<DType> ActivationDType;
+  /// Per-term overrides, bytes per parameter: weights, master_weights,
+  /// gradients, master_gradients, optimizer_state.
+  std::vector<std::pair<std::string, double>> TermOverrides;
+  /// Framework overhead (CUDA context and workspace), bytes.
+  uint64_t OverheadBytes = 400ull << 20;
 };
 
 /// One line of the recipe: a per-parameter term.
@@ -90,6 +61,16 @@ struct CostResult {
   uint64_t Overhead = 0;
   uint64_t Total = 0;
   std::map<std::string, uint64_t> ActivationsByDType;
+  /// Train: the priced bytes and dtype of each saved tensor (parallel to
+  /// SavedResult::Tensors; 0 bytes when its shape is not concrete).
+  std::vector<uint64_t> SavedBytes;
+  std::vector<DType> SavedPricedTy;
+  uint64_t savedBytes(size_t I) const {
+    return I < SavedBytes.size() ? SavedBytes[I] : 0;
+  }
+  DType savedPricedTy(size_t I) const {
+    return I < SavedPricedTy.size() ? SavedPricedTy[I] : DType::Undefined;
+  }
   /// Inference: the working set's peak and where it happens.
   uint64_t WorkingSetPeak = 0;
   const Node *WorkingSetPeakNode = nullptr;
@@ -151,6 +132,24 @@ struct TimelineResult {
   uint64_t SavedLeftAfterBackward = 0;
 };
 
+
+/// The analysis context with the cost passes' options and results.
+struct CostContext : AnalysisContext {
+  CostContext(Model &M, const AnalysisOptions &Opts,
+              const CostOptions &CostOpts, Diagnostics &Diags)
+      : AnalysisContext(M, Opts, Diags), CostOpts(CostOpts) {}
+  const CostOptions &CostOpts;
+  CostResult Cost;
+  TimelineResult Timeline;
+};
+
+// The cost passes and their printers (registered in
+// vram/Pipeline/Passes.def).
+llvm::Error runCost(CostContext &Ctx);
+void printCost(CostContext &Ctx, llvm::raw_ostream &OS);
+llvm::Error runTimeline(CostContext &Ctx);
+void printTimeline(CostContext &Ctx, llvm::raw_ostream &OS);
+
 } // namespace vram
 
-#endif // VRAM_ANALYSIS_MEMORY_H
+#endif // VRAM_COST_COST_H

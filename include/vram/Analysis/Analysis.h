@@ -1,0 +1,84 @@
+//===- Analysis.h - The graph analyses and their context --------*- C++ -*-===//
+//
+// The analysis passes (shape inference, fusion, requires-grad, alias, saved)
+// each `Error run(AnalysisContext &)`, configured by AnalysisOptions; none
+// reads a command-line flag. The registry that names them, orders them by
+// their declared requirements and prints them is in vram/Pipeline.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef VRAM_ANALYSIS_ANALYSIS_H
+#define VRAM_ANALYSIS_ANALYSIS_H
+
+#include "vram/Analysis/Results.h"
+#include "vram/IR/Graph.h"
+#include "vram/Support/Diagnostics.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace llvm {
+class raw_ostream;
+}
+
+namespace vram {
+
+struct AnalysisOptions {
+  /// Unknown ops, unpriced tensors and other soft problems become errors.
+  bool Strict = false;
+  /// Price exporter-decomposed kernels as the kernel (false: the graph as
+  /// written, node by node).
+  bool Fusion = true;
+  /// Parameters whose names match this regex are frozen (no gradient, no
+  /// optimizer state; they save nothing for their own gradient).
+  std::string FreezeRegex;
+};
+
+/// What the passes share: the model, options, diagnostics and the results
+/// of earlier passes.
+struct AnalysisContext {
+  AnalysisContext(Model &M, const AnalysisOptions &Opts, Diagnostics &Diags)
+      : M(M), Opts(Opts), Diags(Diags) {}
+  virtual ~AnalysisContext() = default;
+  Model &M;
+  const AnalysisOptions &Opts;
+  Diagnostics &Diags;
+
+  /// Filled by shape-inference: values (of any graph) without a concrete
+  /// shape after propagation, in topological order.
+  std::vector<const Value *> Unpriced;
+  FusionResult Fusion;
+  /// Values (main graph) that require grad.
+  llvm::DenseSet<const Value *> RequiresGrad;
+  /// Value -> the value owning its storage (itself unless a view).
+  llvm::DenseMap<const Value *, const Value *> StorageOf;
+  /// Split output -> the storage it is a disjoint part of.
+  llvm::DenseMap<const Value *, const Value *> PartOf;
+  SavedResult Saved;
+
+  const Value *storage(const Value *V) const {
+    auto It = StorageOf.find(V);
+    return It == StorageOf.end() ? V : It->second;
+  }
+};
+
+// The analysis passes and their printers (registered in
+// vram/Pipeline/Passes.def).
+llvm::Error runShapeInference(AnalysisContext &Ctx);
+void printShapes(AnalysisContext &Ctx, llvm::raw_ostream &OS);
+llvm::Error runFusion(AnalysisContext &Ctx);
+void printFusion(AnalysisContext &Ctx, llvm::raw_ostream &OS);
+llvm::Error runRequiresGrad(AnalysisContext &Ctx);
+void printRequiresGrad(AnalysisContext &Ctx, llvm::raw_ostream &OS);
+llvm::Error runAlias(AnalysisContext &Ctx);
+void printAlias(AnalysisContext &Ctx, llvm::raw_ostream &OS);
+llvm::Error runSaved(AnalysisContext &Ctx);
+void printSaved(AnalysisContext &Ctx, llvm::raw_ostream &OS);
+
+} // namespace vram
+
+#endif // VRAM_ANALYSIS_ANALYSIS_H

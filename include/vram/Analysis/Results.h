@@ -1,0 +1,69 @@
+//===- Results.h - Results of the graph analyses ----------------*- C++ -*-===//
+//
+// What the fusion and saved passes compute, kept in the AnalysisContext for
+// later passes and for the report views. Cost's results (bytes, the
+// timeline) are in vram/Cost/Cost.h. Views only read these; they compute
+// nothing of their own.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef VRAM_ANALYSIS_RESULTS_H
+#define VRAM_ANALYSIS_RESULTS_H
+
+#include "vram/IR/Graph.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace vram {
+
+/// A group of nodes an exporter split out of one framework kernel (an
+/// erf-GELU written as Div/Erf/Add/Mul/Mul), priced as that kernel.
+struct FusedGroup {
+  std::string Pattern; ///< pattern name, e.g. "gelu-erf"
+  std::string Kernel;  ///< kernel op priced by the saved rules, e.g. "Gelu"
+  std::vector<Node *> Members; ///< in topological order
+  std::vector<Value *> Inputs; ///< kernel inputs: x first, then weights
+  Value *Output = nullptr;
+};
+
+struct FusionResult {
+  std::vector<FusedGroup> Groups;
+  /// Member node -> index into Groups.
+  llvm::DenseMap<const Node *, unsigned> GroupOf;
+};
+
+/// One tensor (or hidden buffer) kept for the backward pass.
+struct SavedTensor {
+  /// Storage kept (after alias resolution), or nullptr for a buffer the graph
+  /// does not show (dropout mask, normalisation statistics).
+  const Value *Storage = nullptr;
+  /// Display name: the storage's name, or "<node>.<buffer>".
+  std::string Name;
+  DType Ty = DType::Undefined; ///< dtype as in the graph
+  Shape Sh;
+  /// The node (or fused group's last node) whose backward needs it.
+  const Node *Consumer = nullptr;
+  /// The node it is attributed to: the storage's producer, or the consumer
+  /// for hidden buffers; nullptr for graph inputs.
+  const Node *Owner = nullptr;
+  std::string Reason;      ///< "input of MatMul", "dropout mask", ...
+  bool Hidden = false;     ///< a buffer the graph does not show
+  bool KeepsDType = false; ///< priced in Ty under every recipe (stats, masks)
+};
+
+struct SavedResult {
+  /// Deduplicated by storage, in the order the consumers are met
+  /// (topological).
+  std::vector<SavedTensor> Tensors;
+  /// Ops met without a saved-tensor rule (qualified op -> node count).
+  std::map<std::string, unsigned> UnknownOps;
+};
+
+} // namespace vram
+
+#endif // VRAM_ANALYSIS_RESULTS_H
