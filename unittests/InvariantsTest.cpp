@@ -6,7 +6,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "vram/Analysis/SavedRules.h"
 #include "vram/Cost/Recipes.h"
 #include "vram/Frontend/Frontend.h"
 #include "vram/Pipeline/Pipeline.h"
@@ -104,16 +103,6 @@ TEST(Invariants, RowsSumToTotals) {
       }
     }
   }
-}
-
-TEST(SavedRules, EveryRuleIsFoundByItsKey) {
-  for (const SavedRule &R : savedRules()) {
-    const SavedRule *F = findSavedRule(R.Domain, R.OpType, R.MinVersion);
-    ASSERT_NE(F, nullptr) << R.OpType;
-    EXPECT_STREQ(F->OpType, R.OpType);
-    EXPECT_NE(std::string(R.Reference), "");
-  }
-  EXPECT_EQ(findSavedRule("", "NoSuchOp", 17), nullptr);
 }
 
 TEST(Recipes, BytesPerParamWithAdam) {

@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "vram/Analysis/Analysis.h"
+#include "vram/Analysis/OpRegistry.h"
 
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
@@ -45,7 +46,9 @@ Error runRequiresGrad(AnalysisContext &Ctx) {
                any_of(N->ImplicitInputs, [&](const Value *V) {
                  return Ctx.RequiresGrad.count(V);
                });
-    if (!Any)
+    // Integer, bool, random and zero-gradient results stop the gradient.
+    const OpInfo *Op = findOp(N->Domain, N->OpType, N->OpsetVersion);
+    if (!Any || (Op && !Op->differentiable()))
       continue;
     for (const Value *Out : N->Outputs)
       if (Out && isFloatingPoint(Out->Ty))
@@ -61,16 +64,27 @@ void printRequiresGrad(AnalysisContext &Ctx, raw_ostream &OS) {
 }
 
 namespace {
-/// Ops whose output 0 is a view of input 0 (PyTorch view semantics).
-bool isViewOp(const Node &N) {
-  static const char *const Views[] = {"Reshape",   "Transpose", "Squeeze",
-                                      "Unsqueeze", "Flatten",   "Identity",
-                                      "Expand",    "Slice"};
-  if (!N.Domain.empty())
-    return false;
-  if (N.OpType == "Cast") // a cast to the same dtype is a no-op
+/// The op's View facet (PyTorch view semantics), None for unknown ops.
+ViewKind viewKind(const Node &N) {
+  const OpInfo *Op = findOp(N.Domain, N.OpType, N.OpsetVersion);
+  return Op ? Op->View : ViewKind::None;
+}
+
+/// Output 0 is a view of input 0: a view op, or a cast to the same dtype.
+bool isView(const Node &N, ViewKind K) {
+  switch (K) {
+  case ViewKind::View:
+  case ViewKind::Reshape:
+  case ViewKind::Broadcast:
+  case ViewKind::ViewOfPart:
+    return true;
+  case ViewKind::ViewIfSameType:
     return N.input(0) && N.output(0) && N.input(0)->Ty == N.output(0)->Ty;
-  return is_contained(Views, N.OpType);
+  case ViewKind::None:
+  case ViewKind::DisjointParts:
+    return false;
+  }
+  return false;
 }
 } // namespace
 
@@ -81,23 +95,24 @@ Error runAlias(AnalysisContext &Ctx) {
   Ctx.StorageOf.clear();
   Ctx.PartOf.clear();
   for (const auto &N : Ctx.M.Main->Nodes) {
-    if (N->Domain.empty() && N->OpType == "Split" && N->input(0))
+    ViewKind K = viewKind(*N);
+    if (K == ViewKind::DisjointParts && N->input(0))
       for (const Value *Out : N->Outputs)
         if (Out)
           Ctx.PartOf[Out] = Ctx.storage(N->input(0));
-    if (!isViewOp(*N) || !N->input(0) || !N->output(0))
+    if (!isView(*N, K) || !N->input(0) || !N->output(0))
       continue;
     const Value *In = N->input(0), *Out = N->output(0);
     // Reshaping a broadcast (expanded) view cannot be a view: PyTorch's
     // reshape copies it, at the expanded size (repeat_kv of grouped-query
     // attention: expand then reshape).
-    bool Reshapes = N->OpType == "Reshape" || N->OpType == "Flatten";
+    bool Reshapes = K == ViewKind::Reshape;
     if (Reshapes && Expanded.count(In))
       continue;
     Ctx.StorageOf[Out] = Ctx.storage(In);
     Optional<uint64_t> NIn = In->Sh.numElements(), NOut = Out->Sh.numElements();
-    bool Broadcasts = N->OpType == "Expand" && NIn && NOut && *NOut > *NIn;
-    bool Keeps = !Reshapes && N->OpType != "Slice" && Expanded.count(In);
+    bool Broadcasts = K == ViewKind::Broadcast && NIn && NOut && *NOut > *NIn;
+    bool Keeps = !Reshapes && K != ViewKind::ViewOfPart && Expanded.count(In);
     if (Broadcasts || Keeps)
       Expanded.insert(Out);
   }

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "vram/Analysis/Analysis.h"
+#include "vram/Analysis/OpRegistry.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallPtrSet.h"
@@ -308,25 +309,27 @@ bool matchLinear(Node &Anchor, FusedGroup &G) {
   return true;
 }
 
-struct FusionPattern {
-  const char *Name;
-  const char *Kernel;
-  const char *Anchor;
-  bool (*Match)(Node &, FusedGroup &);
+// Each pattern's name, the kernel it produces (a row of the op registry in
+// the domain "vram", which holds the kernel's saved-tensor rule) and its
+// anchor op. Order matters only where two patterns could claim one node;
+// none do today.
+const FusionPatternInfo Patterns[] = {
+    {"gelu-erf", "Gelu", "Erf"},    {"gelu-tanh", "Gelu", "Tanh"},
+    {"silu", "SiLU", "Sigmoid"},    {"layernorm", "LayerNorm", "ReduceMean"},
+    {"rsqrt", "Rsqrt", "Sqrt"},     {"softmax-f32", "SoftmaxF32", "Softmax"},
+    {"linear", "Linear", "MatMul"},
 };
-
-// Order matters only where two patterns could claim one node; none do today.
-const FusionPattern Patterns[] = {
-    {"gelu-erf", "Gelu", "Erf", matchGeluErf},
-    {"gelu-tanh", "Gelu", "Tanh", matchGeluTanh},
-    {"silu", "SiLU", "Sigmoid", matchSilu},
-    {"layernorm", "LayerNorm", "ReduceMean", matchLayerNorm},
-    {"rsqrt", "Rsqrt", "Sqrt", matchRsqrt},
-    {"softmax-f32", "SoftmaxF32", "Softmax", matchSoftmaxUpcast},
-    {"linear", "Linear", "MatMul", matchLinear},
-};
+/// The matcher of each pattern, in the same order.
+bool (*const Matchers[])(Node &, FusedGroup &) = {
+    matchGeluErf, matchGeluTanh,      matchSilu,  matchLayerNorm,
+    matchRsqrt,   matchSoftmaxUpcast, matchLinear};
+static_assert(sizeof(Matchers) / sizeof(Matchers[0]) ==
+                  sizeof(Patterns) / sizeof(Patterns[0]),
+              "one matcher per pattern");
 
 } // namespace
+
+ArrayRef<FusionPatternInfo> fusionPatterns() { return Patterns; }
 
 Error runFusion(AnalysisContext &Ctx) {
   FusionResult &R = Ctx.Fusion;
@@ -338,16 +341,19 @@ Error runFusion(AnalysisContext &Ctx) {
     Node &N = *NPtr;
     if (!N.Domain.empty() || R.GroupOf.count(&N))
       continue;
-    for (const FusionPattern &P : Patterns) {
+    for (size_t I = 0; I < array_lengthof(Patterns); ++I) {
+      const FusionPatternInfo &P = Patterns[I];
       if (N.OpType != P.Anchor)
         continue;
       FusedGroup Grp;
-      if (!P.Match(N, Grp))
+      if (!Matchers[I](N, Grp))
         continue;
       if (any_of(Grp.Members, [&](Node *M) { return R.GroupOf.count(M); }))
         continue;
       Grp.Pattern = P.Name;
       Grp.Kernel = P.Kernel;
+      Grp.KernelOp = findOp("vram", P.Kernel, 1);
+      assert(Grp.KernelOp && "every pattern's kernel has a registry row");
       sort(Grp.Members, [](Node *A, Node *B) { return A->Id < B->Id; });
       unsigned Idx = R.Groups.size();
       for (Node *M : Grp.Members)

@@ -11,7 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "vram/Analysis/Analysis.h"
-#include "vram/Analysis/SavedRules.h"
+#include "vram/Analysis/OpRegistry.h"
 
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
@@ -47,24 +47,24 @@ Error runSaved(AnalysisContext &Ctx) {
         continue;
     }
     SmallVector<Value *, 4> Ins, Outs;
-    std::string Domain = N.Domain, Op = N.OpType;
-    int64_t Version = N.OpsetVersion;
+    std::string Op = N.OpType;
+    const OpInfo *Row = nullptr;
     if (Grp) {
       Ins.assign(Grp->Inputs.begin(), Grp->Inputs.end());
       Outs.push_back(Grp->Output);
-      Domain = "vram";
       Op = Grp->Kernel;
-      Version = 1;
+      Row = Grp->KernelOp;
     } else {
       Ins.assign(N.Inputs.begin(), N.Inputs.end());
       Outs.assign(N.Outputs.begin(), N.Outputs.end());
+      Row = findOp(N.Domain, N.OpType, N.OpsetVersion);
     }
     SaveContext C(N, Ins, Outs, Ctx.RequiresGrad);
     C.Op = Op;
     if (!C.anyRG())
       continue;
-    if (const SavedRule *Rule = findSavedRule(Domain, Op, Version)) {
-      Rule->Fn(C);
+    if (Row && Row->Save) {
+      Row->Save(C);
     } else {
       if (R.UnknownOps[N.qualifiedOp()]++ == 0)
         if (Error E = Ctx.Diags.warn(

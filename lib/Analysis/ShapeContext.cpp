@@ -55,49 +55,4 @@ Error ShapeContext::requireInput(unsigned I) const {
   return Error::success();
 }
 
-static bool ruleLess(const ShapeRule *A, const ShapeRule *B) {
-  int C = StringRef(A->Domain).compare(B->Domain);
-  if (C)
-    return C < 0;
-  C = StringRef(A->OpType).compare(B->OpType);
-  if (C)
-    return C < 0;
-  return A->MinVersion < B->MinVersion;
-}
-
-const ShapeRule *findShapeRule(StringRef Domain, StringRef OpType,
-                               int64_t Version) {
-  // Built once: every rule of both tables, sorted by (domain, op, version).
-  static const std::vector<const ShapeRule *> Sorted = [] {
-    std::vector<const ShapeRule *> V;
-    for (const ShapeRule &R : onnxShapeRules())
-      V.push_back(&R);
-    for (const ShapeRule &R : fusedShapeRules())
-      V.push_back(&R);
-    std::sort(V.begin(), V.end(), ruleLess);
-    return V;
-  }();
-  auto It = std::lower_bound(
-      Sorted.begin(), Sorted.end(), std::make_pair(Domain, OpType),
-      [](const ShapeRule *R, std::pair<StringRef, StringRef> Key) {
-        int C = StringRef(R->Domain).compare(Key.first);
-        if (C)
-          return C < 0;
-        return StringRef(R->OpType).compare(Key.second) < 0;
-      });
-  const ShapeRule *Best = nullptr;
-  for (;
-       It != Sorted.end() && Domain == (*It)->Domain && OpType == (*It)->OpType;
-       ++It) {
-    // A model may import an opset older than a rule's first version (an
-    // op unchanged since then); the newest rule not after Version wins,
-    // else the oldest rule.
-    if ((*It)->MinVersion <= Version && Version <= (*It)->MaxVersion)
-      Best = *It;
-    else if (!Best && (*It)->MinVersion > Version)
-      Best = *It;
-  }
-  return Best;
-}
-
 } // namespace vram

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "vram/Analysis/Analysis.h"
+#include "vram/Analysis/OpRegistry.h"
 #include "vram/Analysis/ShapeFunctions.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -70,9 +71,9 @@ Error ShapeInference::inferGraph(Graph &G) {
     Node &N = *NPtr;
     ShapeContext C(
         N, [this](Graph &Sub) { return inferGraph(Sub); }, &Ctx.Diags);
-    if (const ShapeRule *R =
-            findShapeRule(N.Domain, N.OpType, N.OpsetVersion)) {
-      if (Error E = R->Fn(C))
+    const OpInfo *Op = findOp(N.Domain, N.OpType, N.OpsetVersion);
+    if (Op && Op->Shape) {
+      if (Error E = Op->Shape(C))
         return E;
     } else if (WarnedOps.insert(N.qualifiedOp()).second) {
       if (Error E = Ctx.Diags.warn(

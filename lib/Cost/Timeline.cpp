@@ -27,6 +27,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "vram/Analysis/OpRegistry.h"
 #include "vram/Cost/Cost.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -233,10 +234,13 @@ Error Timeline::runTrain() {
     for (const Value *V : Ins)
       Any |= V && Ctx.RequiresGrad.count(V);
     // A view of a parameter (W^T feeding a MatMul) passes the gradient
-    // straight to the parameter: no step of its own.
+    // straight to the parameter, and an op without a gradient (Shape of an
+    // activation, a comparison) passes none: no step of their own.
     const Value *Out0 = N.output(0);
-    if (!Any || (Out0 && Ctx.storage(Out0) != Out0 &&
-                 Ctx.storage(Out0)->Kind == ValueKind::Parameter))
+    const OpInfo *Row = findOp(N.Domain, N.OpType, N.OpsetVersion);
+    if (!Any || (Row && !Row->differentiable()) ||
+        (Out0 && Ctx.storage(Out0) != Out0 &&
+         Ctx.storage(Out0)->Kind == ValueKind::Parameter))
       continue;
     for (const Value *V : Ins) {
       if (!V || !Ctx.RequiresGrad.count(V))

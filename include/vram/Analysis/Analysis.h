@@ -14,6 +14,7 @@
 #include "vram/IR/Graph.h"
 #include "vram/Support/Diagnostics.h"
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/Error.h"
@@ -65,6 +66,15 @@ struct AnalysisContext {
     return It == StorageOf.end() ? V : It->second;
   }
 };
+
+/// A pattern of the fusion pass: the kernel it produces (a "vram" row of
+/// the op registry) and the op it is anchored on.
+struct FusionPatternInfo {
+  const char *Name;
+  const char *Kernel;
+  const char *Anchor;
+};
+llvm::ArrayRef<FusionPatternInfo> fusionPatterns();
 
 // The analysis passes and their printers (registered in
 // vram/Pipeline/Passes.def).

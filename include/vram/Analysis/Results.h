@@ -26,6 +26,8 @@ namespace vram {
 struct FusedGroup {
   std::string Pattern; ///< pattern name, e.g. "gelu-erf"
   std::string Kernel;  ///< kernel op priced by the saved rules, e.g. "Gelu"
+  /// The kernel's row in the op registry (domain "vram").
+  const struct OpInfo *KernelOp = nullptr;
   std::vector<Node *> Members; ///< in topological order
   std::vector<Value *> Inputs; ///< kernel inputs: x first, then weights
   Value *Output = nullptr;

@@ -1,11 +1,12 @@
 //===- SavedRules.h - What each op keeps for the backward pass --*- C++ -*-===//
 //
-// The rule table, keyed by (domain, op type, opset range). A rule says which
-// inputs and outputs an op's gradient needs, given which inputs require
-// grad, plus the buffers the framework kernel keeps that the graph does not
-// show (dropout masks, normalisation statistics). PyTorch's autograd
-// formulas (derivatives.yaml) are the reference; each rule names the one it
-// follows. Fused kernels recognised by the fusion pass use domain "vram".
+// The interface of a saved-tensor rule, the Save facet of the op registry
+// (vram/Analysis/OpRegistry.h). A rule says which inputs and outputs an
+// op's gradient needs, given which inputs require grad, plus the buffers
+// the framework kernel keeps that the graph does not show (dropout masks,
+// normalisation statistics). PyTorch's autograd formulas (derivatives.yaml)
+// are the reference; each row names the one it follows. Fused kernels
+// recognised by the fusion pass are rows of the domain "vram".
 //
 //===----------------------------------------------------------------------===//
 
@@ -97,19 +98,6 @@ private:
 };
 
 using SaveFn = void (*)(SaveContext &);
-
-struct SavedRule {
-  const char *Domain; ///< "" ai.onnx, "com.microsoft", "vram" (fused kernels)
-  const char *OpType;
-  int64_t MinVersion;
-  int64_t MaxVersion;
-  SaveFn Fn;
-  const char *Reference; ///< the PyTorch behaviour it follows
-};
-
-llvm::ArrayRef<SavedRule> savedRules();
-const SavedRule *findSavedRule(llvm::StringRef Domain, llvm::StringRef OpType,
-                               int64_t Version);
 
 } // namespace vram
 

@@ -1,9 +1,10 @@
 //===- ShapeFunctions.h - Per-op shape and value rules ----------*- C++ -*-===//
 //
-// The table of shape functions, keyed by (domain, op type, opset range).
-// A shape function reads its node's input dtypes, shapes and (when known)
-// small contents, and sets each output's dtype, shape and, where it can,
-// contents (shape arithmetic: Shape -> Gather -> Concat -> Reshape chains).
+// The interface of a shape function, the Shape facet of the op registry
+// (vram/Analysis/OpRegistry.h). A shape function reads its node's input dtypes,
+// shapes and (when known) small contents, and sets each output's dtype, shape
+// and, where it can, contents (shape arithmetic: Shape -> Gather -> Concat ->
+// Reshape chains).
 //
 // Contract:
 //  - set every present output's dtype whenever it can be known;
@@ -89,25 +90,7 @@ private:
 
 using ShapeFn = llvm::Error (*)(ShapeContext &);
 
-struct ShapeRule {
-  const char *Domain; ///< "" for ai.onnx
-  const char *OpType;
-  int64_t MinVersion; ///< first opset version the rule applies to
-  int64_t MaxVersion; ///< last opset version it applies to (inclusive)
-  ShapeFn Fn;
-};
-
 constexpr int64_t AnyVersion = INT64_MAX;
-
-/// ai.onnx rules (lib/Analysis/ShapeFunctionsOnnx.cpp).
-llvm::ArrayRef<ShapeRule> onnxShapeRules();
-/// com.microsoft, ORT training ops, org.pytorch.aten and the ai.onnx fused ops
-/// of opset 23+ (lib/Analysis/ShapeFunctionsFused.cpp).
-llvm::ArrayRef<ShapeRule> fusedShapeRules();
-
-/// Finds the rule for (domain, op type, version); nullptr when none.
-const ShapeRule *findShapeRule(llvm::StringRef Domain, llvm::StringRef OpType,
-                               int64_t Version);
 
 } // namespace vram
 

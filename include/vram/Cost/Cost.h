@@ -132,7 +132,6 @@ struct TimelineResult {
   uint64_t SavedLeftAfterBackward = 0;
 };
 
-
 /// The analysis context with the cost passes' options and results.
 struct CostContext : AnalysisContext {
   CostContext(Model &M, const AnalysisOptions &Opts,

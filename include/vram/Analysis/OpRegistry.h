@@ -1,0 +1,107 @@
+//===- OpRegistry.h - Everything the tool knows about each op ---*- C++ -*-===//
+//
+// One row per (domain, op type, opset range) holds every facet of the op:
+//  - Shape: its shape (and small-contents) function;
+//  - Save: what its backward keeps (the saved-tensor rule), with the
+//    PyTorch autograd formula it follows (Reference);
+//  - View: whether its output shares storage with its input (a view, a
+//    disjoint part, or a view only when the dtype does not change);
+//  - Grad: whether gradients flow through it (integer, bool, random and
+//    zero-gradient results do not: their outputs never require grad and
+//    the timeline gives them no backward step);
+//  - Precision: its autocast policy class (PyTorch's lists, CUDA);
+//  - Exempt: the facets the row lacks on purpose, and why.
+// The fused kernels the fusion pass recognises are rows of the domain
+// "vram"; a fusion pattern names its kernel's row. How an op behaves in the
+// timeline follows from its View and Grad facets and, for a fused group,
+// from its kernel's row.
+//
+// Rows live in the file of their op family (lib/Analysis/Ops/<Family>.cpp)
+// next to their functions; the registry gathers them into one table sorted
+// by (domain, op type, first version).
+//
+// Version policy (one for every facet): for an op imported at opset V, the
+// row whose range holds V; when V is older than every row's range, the
+// oldest row (the op is priced as its first known version: its gradient
+// did not change); when V falls between two ranges, the next newer row;
+// when V is newer than every range, none.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef VRAM_ANALYSIS_OPREGISTRY_H
+#define VRAM_ANALYSIS_OPREGISTRY_H
+
+#include "vram/Analysis/SavedRules.h"
+#include "vram/Analysis/ShapeFunctions.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+
+namespace vram {
+
+/// How an op's outputs share storage with its input 0 (PyTorch view
+/// semantics).
+enum class ViewKind : uint8_t {
+  None,          ///< the outputs are new storages
+  View,          ///< output 0 views input 0 (transpose, squeeze, identity)
+  Reshape,       ///< a view, but a copy when input 0 is broadcast (stride 0)
+  Broadcast,     ///< a view whose elements may repeat (expand)
+  ViewOfPart,    ///< a view of part of input 0 that keeps all of it (slice)
+  DisjointParts, ///< each output is a disjoint part of input 0 (split)
+  ViewIfSameType ///< a view when the dtype does not change (a no-op cast)
+};
+
+enum class GradKind : uint8_t {
+  Differentiable,   ///< gradients flow to the inputs
+  NotDifferentiable ///< no gradient (integer/bool/random/zero-gradient)
+};
+
+/// The autocast policy class (PyTorch's autocast lists, CUDA).
+enum class PrecisionClass : uint8_t {
+  LowerPrecision, ///< runs in fp16/bf16: matmul, conv, linear, attention
+  FP32,           ///< runs in fp32: softmax, norms, pow, exp/log, sums, losses
+  Promote,        ///< runs in the widest input dtype: add, cat, where, ...
+  InputType       ///< runs in its inputs' dtype
+};
+
+struct OpInfo {
+  const char *Domain; ///< "" ai.onnx, "com.microsoft", "vram" (fused kernels)
+  const char *OpType;
+  int64_t MinVersion; ///< first opset version of the row
+  int64_t MaxVersion; ///< last opset version of the row (inclusive)
+  ShapeFn Shape;      ///< nullptr only when exempt
+  SaveFn Save;        ///< nullptr only when exempt (conservative fallback)
+  ViewKind View;
+  GradKind Grad;
+  PrecisionClass Precision;
+  const char *Reference; ///< the PyTorch behaviour the saved rule follows
+  const char *Exempt;    ///< "shape: why", "saved: why", or ""
+
+  bool differentiable() const { return Grad == GradKind::Differentiable; }
+};
+
+/// Every row, sorted by (domain, op type, first version).
+llvm::ArrayRef<const OpInfo *> allOps();
+
+/// The row for (domain, op type) at opset Version (see the version policy
+/// above), or nullptr.
+const OpInfo *findOp(llvm::StringRef Domain, llvm::StringRef OpType,
+                     int64_t Version);
+
+/// The registry's op families, each with its rows (for tests and
+/// --list-ops).
+struct OpFamily {
+  const char *Name;
+  llvm::ArrayRef<OpInfo> (*Rows)();
+};
+llvm::ArrayRef<OpFamily> opFamilies();
+
+const char *viewKindName(ViewKind K);
+const char *gradKindName(GradKind K);
+const char *precisionClassName(PrecisionClass P);
+
+} // namespace vram
+
+#endif // VRAM_ANALYSIS_OPREGISTRY_H
