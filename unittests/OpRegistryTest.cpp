@@ -49,11 +49,12 @@ TEST(OpRegistry, EveryRowHasEveryFacetOrAnExemption) {
     // Shape facet.
     EXPECT_TRUE(R->Shape || exempts(*R, "shape")) << "no shape function";
     // Saved facet, with the PyTorch behaviour it follows.
-    if (R->Save)
+    if (R->Save) {
       EXPECT_NE(std::string(R->Reference), "")
           << "saved rule without reference";
-    else
+    } else {
       EXPECT_TRUE(exempts(*R, "saved")) << "no saved-tensor rule";
+    }
     // An exemption names a facet the row really lacks.
     if (exempts(*R, "shape")) {
       EXPECT_EQ(R->Shape, nullptr);
