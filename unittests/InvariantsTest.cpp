@@ -57,7 +57,7 @@ void checkSums(const CostContext &Ctx) {
   EXPECT_EQ(ByDType, C.Activations);
   EXPECT_EQ(C.Total, C.Parameters + C.Gradients + C.OptimizerState +
                          C.Activations + C.Overhead);
-  if (C.Mode == "train") {
+  if (C.RunMode == Mode::Train) {
     EXPECT_EQ(Nodes + C.InputBytes, C.Activations);
     EXPECT_EQ(Layers, C.Activations);
     uint64_t Saved = 0;
@@ -71,7 +71,7 @@ void checkSums(const CostContext &Ctx) {
     for (const TimelineStep &S : TL.Steps)
       EXPECT_LE(S.total(), TL.PeakBytes);
     ASSERT_FALSE(TL.Steps.empty());
-    EXPECT_EQ(TL.Steps.back().Phase, std::string("optimizer"));
+    EXPECT_EQ(TL.Steps.back().Phase, Phase::Optimizer);
   } else {
     // The working-set peak never exceeds everything allocated.
     EXPECT_LE(C.Activations, Nodes + C.InputBytes + 1ull);

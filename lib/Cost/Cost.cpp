@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "vram/Cost/Cost.h"
+#include "vram/Cost/Liveness.h"
 #include "vram/Cost/Recipes.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -26,20 +27,6 @@ using namespace llvm;
 namespace vram {
 
 namespace {
-
-DType pricedType(DType Own, bool KeepsDType, DType ActTy) {
-  if (KeepsDType || !isFloatingPoint(Own))
-    return Own;
-  return dtypeBits(Own) > dtypeBits(ActTy) ? ActTy : Own;
-}
-
-Optional<uint64_t> pricedBytes(DType Own, const Shape &S, bool KeepsDType,
-                               DType ActTy) {
-  Optional<uint64_t> N = S.numElements();
-  if (!N)
-    return None;
-  return bytesFor(pricedType(Own, KeepsDType, ActTy), *N);
-}
 
 uint64_t roundBytes(double B) { return static_cast<uint64_t>(std::llround(B)); }
 
@@ -115,6 +102,164 @@ void computeLayers(CostContext &Ctx) {
 
 } // namespace
 
+namespace {
+
+/// The recipe's per-parameter terms for the options' optimizer, with the
+/// options' overrides; serving keeps the weights only.
+Expected<std::vector<RecipeTerm>> buildTerms(const Recipe &R,
+                                             const CostOptions &O) {
+  int Copies = optimizerStateCopies(O.Optimizer);
+  if (Copies < 0)
+    return makeError("unknown optimizer '" + O.Optimizer +
+                     "' (known: sgd, momentum, adam, adamw)");
+  std::vector<RecipeTerm> Terms = {
+      {"weights", "weights (" + dtypeName(R.WeightTy).str() + ")",
+       TermCategory::Parameters, dtypeBits(R.WeightTy) / 8.0},
+      {"master_weights", "master weights (f32)", TermCategory::Parameters,
+       R.MasterWeights},
+      {"weight_copies", "autocast weight copies (f16)",
+       TermCategory::Parameters, R.ExtraWeights},
+      {"gradients", "gradients (" + dtypeName(R.GradTy).str() + ")",
+       TermCategory::Gradients, dtypeBits(R.GradTy) / 8.0},
+      {"master_gradients", "master gradients (f32)", TermCategory::Gradients,
+       R.MasterGrads},
+      {"optimizer_state",
+       O.Optimizer + " state (" + std::to_string(Copies) + " x f32)",
+       TermCategory::OptimizerState, Copies * R.StatePerCopy},
+  };
+  for (const auto &Ov : O.TermOverrides) {
+    auto It =
+        find_if(Terms, [&](const RecipeTerm &T) { return Ov.first == T.Key; });
+    if (It == Terms.end())
+      return makeError("unknown recipe term '" + Ov.first +
+                       "' (known: weights, master_weights, weight_copies, "
+                       "gradients, master_gradients, optimizer_state)");
+    It->BytesPerParam = Ov.second;
+    It->Name = It->Key + " (override)";
+  }
+  if (O.RunMode == Mode::Infer)
+    Terms.resize(1);
+  return Terms;
+}
+
+/// Parameters (each storage of the main graph once, a graph narrower than
+/// the recipe priced as it is), the other per-parameter terms for the
+/// trainable ones, and buffers in their own dtype.
+void priceParameters(CostContext &Ctx) {
+  CostResult &C = Ctx.Cost;
+  bool Train = C.RunMode == Mode::Train;
+  uint64_t WeightBytes = 0;
+  double WeightTerm = C.Terms[0].BytesPerParam;
+  for (const auto &V : Ctx.M.Main->Values) {
+    if (V->Kind != ValueKind::Parameter)
+      continue;
+    Optional<uint64_t> N = V->Sh.numElements();
+    if (!N)
+      continue;
+    C.ParamCount += *N;
+    C.ParamBytesInGraph += V->bytes().getValueOr(0);
+    WeightBytes +=
+        roundBytes(std::min(WeightTerm, dtypeBits(V->Ty) / 8.0) * *N);
+    if (Train && Ctx.RequiresGrad.count(V.get()))
+      C.TrainableCount += *N;
+  }
+  for (const RecipeTerm &T : C.Terms) {
+    if (T.Key == "weights")
+      continue;
+    uint64_t B = roundBytes(T.BytesPerParam * C.TrainableCount);
+    switch (T.Category) {
+    case TermCategory::Parameters:
+      C.Parameters += B;
+      break;
+    case TermCategory::Gradients:
+      C.Gradients += B;
+      break;
+    case TermCategory::OptimizerState:
+      C.OptimizerState += B;
+      break;
+    }
+  }
+  C.Parameters += WeightBytes;
+  // Buffers (float initializers that are not trainable: masks, rotary
+  // caches) are stored with the model, in their own dtype.
+  for (const auto &V : Ctx.M.Main->Values)
+    if (V->Kind == ValueKind::Constant && !V->Producer &&
+        isFloatingPoint(V->Ty) && V->Sh.rank() > 0)
+      C.BufferBytes += V->bytes().getValueOr(0);
+  C.Parameters += C.BufferBytes;
+}
+
+/// Train: each saved tensor, attributed to the node owning its storage.
+Error priceSaved(CostContext &Ctx) {
+  CostResult &C = Ctx.Cost;
+  const Graph &G = *Ctx.M.Main;
+  size_t NumSaved = Ctx.Saved.Tensors.size();
+  C.SavedBytes.assign(NumSaved, 0);
+  C.SavedPricedTy.assign(NumSaved, DType::Undefined);
+  for (size_t I = 0; I < NumSaved; ++I) {
+    const SavedTensor &T = Ctx.Saved.Tensors[I];
+    Optional<uint64_t> B =
+        pricedBytes(T.Ty, T.Sh, T.KeepsDType, C.ActivationType);
+    if (!B) {
+      ++C.UnpricedTensors;
+      continue;
+    }
+    C.SavedBytes[I] = *B;
+    C.SavedPricedTy[I] = pricedType(T.Ty, T.KeepsDType, C.ActivationType);
+    C.Activations += *B;
+    C.ActivationsByDType[dtypeName(C.SavedPricedTy[I]).str()] += *B;
+    if (T.Owner && T.Owner->Parent == &G)
+      C.NodeBytes[T.Owner->Id] += *B;
+    else
+      C.InputBytes += *B;
+  }
+  if (!C.UnpricedTensors)
+    return Error::success();
+  return Ctx.Diags.warn(
+      Twine(C.UnpricedTensors) +
+      " saved tensor(s) without a concrete shape are not priced");
+}
+
+/// Infer: the peak of the forward working set (the shared forward walk),
+/// each node's allocations, and where the peak is.
+void priceWorkingSet(CostContext &Ctx) {
+  CostResult &C = Ctx.Cost;
+  const Graph &G = *Ctx.M.Main;
+  DenseMap<const Value *, uint64_t> SizeOf;
+  auto Bytes = [&](const Value &S) -> uint64_t {
+    auto Ins = SizeOf.try_emplace(&S, 0);
+    if (Ins.second) {
+      Optional<uint64_t> B = pricedBytes(S.Ty, S.Sh, false, C.ActivationType);
+      if (!B)
+        ++C.UnpricedTensors;
+      Ins.first->second = B.getValueOr(0);
+    }
+    return Ins.first->second;
+  };
+  uint64_t Live = 0, Allocated = 0;
+  ForwardWalk(Ctx).run(
+      [&](const Value &S) {
+        Live += Bytes(S);
+        if (!S.Producer) // a graph input, live from the start
+          C.WorkingSetPeak = Live;
+        else
+          Allocated += Bytes(S);
+      },
+      [&](size_t I) {
+        C.NodeBytes[I] = Allocated;
+        if (Live > C.WorkingSetPeak) {
+          C.WorkingSetPeak = Live;
+          C.WorkingSetPeakNode = G.Nodes[I].get();
+        }
+        Allocated = 0;
+      },
+      [&](const Value &S) { Live -= Bytes(S); });
+  C.Activations = C.WorkingSetPeak;
+  C.ActivationsByDType[dtypeName(C.ActivationType).str()] = C.WorkingSetPeak;
+}
+
+} // namespace
+
 Error runCost(CostContext &Ctx) {
   const CostOptions &O = Ctx.CostOpts;
   CostResult &C = Ctx.Cost;
@@ -127,183 +272,21 @@ Error runCost(CostContext &Ctx) {
     return makeError("unknown recipe '" + O.Recipe + "' (known: " + Names +
                      ")");
   }
-  int Copies = optimizerStateCopies(O.Optimizer);
-  if (Copies < 0)
-    return makeError("unknown optimizer '" + O.Optimizer +
-                     "' (known: sgd, momentum, adam, adamw)");
-  bool Train = O.RunMode == Mode::Train;
-  C.Mode = Train ? "train" : "infer";
+  auto Terms = buildTerms(*R, O);
+  if (!Terms)
+    return Terms.takeError();
+  C.RunMode = O.RunMode;
   C.Recipe = R->Name;
   C.Optimizer = O.Optimizer;
-  DType ActTy = O.ActivationDType ? *O.ActivationDType : R->ActivationTy;
-  C.ActivationType = ActTy;
-
-  // Per-parameter terms, with overrides.
-  struct Term {
-    const char *Key;
-    std::string Label;
-    const char *Category;
-    double Bytes;
-  };
-  std::vector<Term> Terms = {
-      {"weights", "weights (" + dtypeName(R->WeightTy).str() + ")",
-       "parameters", dtypeBits(R->WeightTy) / 8.0},
-      {"master_weights", "master weights (f32)", "parameters",
-       R->MasterWeights},
-      {"weight_copies", "autocast weight copies (f16)", "parameters",
-       R->ExtraWeights},
-      {"gradients", "gradients (" + dtypeName(R->GradTy).str() + ")",
-       "gradients", dtypeBits(R->GradTy) / 8.0},
-      {"master_gradients", "master gradients (f32)", "gradients",
-       R->MasterGrads},
-      {"optimizer_state",
-       O.Optimizer + " state (" + std::to_string(Copies) + " x f32)",
-       "optimizer_state", Copies * R->StatePerCopy},
-  };
-  for (const auto &Ov : O.TermOverrides) {
-    auto It = find_if(Terms, [&](const Term &T) { return Ov.first == T.Key; });
-    if (It == Terms.end())
-      return makeError("unknown recipe term '" + Ov.first +
-                       "' (known: weights, master_weights, weight_copies, "
-                       "gradients, master_gradients, optimizer_state)");
-    It->Bytes = Ov.second;
-    It->Label = std::string(It->Key) + " (override)";
-  }
-  if (!Train)
-    Terms.resize(1); // serving keeps the weights only
-
-  // Parameters: every parameter storage of the main graph once.
-  uint64_t TrainableWeightBytes = 0, FrozenWeightBytes = 0;
-  double WeightTerm = Terms[0].Bytes;
-  for (const auto &V : Ctx.M.Main->Values) {
-    if (V->Kind != ValueKind::Parameter)
-      continue;
-    Optional<uint64_t> N = V->Sh.numElements();
-    if (!N)
-      continue;
-    C.ParamCount += *N;
-    C.ParamBytesInGraph += V->bytes().getValueOr(0);
-    // A graph narrower than the recipe is priced as it is.
-    double W = std::min(WeightTerm, dtypeBits(V->Ty) / 8.0);
-    bool Trainable = Train && Ctx.RequiresGrad.count(V.get());
-    if (Trainable) {
-      C.TrainableCount += *N;
-      TrainableWeightBytes += roundBytes(W * *N);
-    } else {
-      FrozenWeightBytes += roundBytes(W * *N);
-    }
-  }
-  for (const Term &T : Terms) {
-    C.Terms.push_back({T.Key, T.Label, T.Category, T.Bytes});
-    if (StringRef(T.Key) == "weights")
-      continue;
-    uint64_t B = roundBytes(T.Bytes * C.TrainableCount);
-    if (StringRef(T.Category) == "parameters")
-      C.Parameters += B;
-    else if (StringRef(T.Category) == "gradients")
-      C.Gradients += B;
-    else
-      C.OptimizerState += B;
-  }
-  C.Parameters += TrainableWeightBytes + FrozenWeightBytes;
-  // Buffers (float initializers that are not trainable: masks, rotary
-  // caches) are stored with the model, in their own dtype.
-  for (const auto &V : Ctx.M.Main->Values)
-    if (V->Kind == ValueKind::Constant && !V->Producer &&
-        isFloatingPoint(V->Ty) && V->Sh.rank() > 0)
-      C.BufferBytes += V->bytes().getValueOr(0);
-  C.Parameters += C.BufferBytes;
-
-  Graph &G = *Ctx.M.Main;
-  C.NodeBytes.assign(G.Nodes.size(), 0);
-  if (Train) {
-    size_t NumSaved = Ctx.Saved.Tensors.size();
-    C.SavedBytes.assign(NumSaved, 0);
-    C.SavedPricedTy.assign(NumSaved, DType::Undefined);
-    for (size_t I = 0; I < NumSaved; ++I) {
-      const SavedTensor &T = Ctx.Saved.Tensors[I];
-      Optional<uint64_t> B = pricedBytes(T.Ty, T.Sh, T.KeepsDType, ActTy);
-      if (!B) {
-        ++C.UnpricedTensors;
-        continue;
-      }
-      C.SavedBytes[I] = *B;
-      C.SavedPricedTy[I] = pricedType(T.Ty, T.KeepsDType, ActTy);
-      C.Activations += *B;
-      C.ActivationsByDType[dtypeName(C.SavedPricedTy[I]).str()] += *B;
-      if (T.Owner && T.Owner->Parent == &G)
-        C.NodeBytes[T.Owner->Id] += *B;
-      else
-        C.InputBytes += *B;
-    }
-    if (C.UnpricedTensors)
-      if (Error E = Ctx.Diags.warn(
-              Twine(C.UnpricedTensors) +
-              " saved tensor(s) without a concrete shape are not priced"))
-        return E;
+  C.ActivationType = O.ActivationDType ? *O.ActivationDType : R->ActivationTy;
+  C.Terms = std::move(*Terms);
+  priceParameters(Ctx);
+  C.NodeBytes.assign(Ctx.M.Main->Nodes.size(), 0);
+  if (O.RunMode == Mode::Train) {
+    if (Error E = priceSaved(Ctx))
+      return E;
   } else {
-    // Forward working set: each storage lives from its producer (or the
-    // start, for graph inputs) to its last use; graph outputs to the end.
-    DenseMap<const Value *, size_t> LastUse;
-    size_t End = G.Nodes.size();
-    auto Use = [&](const Value *V, size_t I) {
-      const Value *S = Ctx.storage(V);
-      size_t &L = LastUse[S];
-      L = std::max(L, I);
-    };
-    for (size_t I = 0; I < G.Nodes.size(); ++I) {
-      for (const Value *V : G.Nodes[I]->Inputs)
-        if (V)
-          Use(V, I);
-      for (const Value *V : G.Nodes[I]->ImplicitInputs)
-        Use(V, I);
-    }
-    for (const Value *V : G.Outputs)
-      Use(V, End);
-    DenseMap<const Value *, uint64_t> SizeOf;
-    auto Bytes = [&](const Value *S) -> uint64_t {
-      auto Ins = SizeOf.try_emplace(S, 0);
-      if (Ins.second) {
-        Optional<uint64_t> B = pricedBytes(S->Ty, S->Sh, false, ActTy);
-        if (!B)
-          ++C.UnpricedTensors;
-        Ins.first->second = B.getValueOr(0);
-      }
-      return Ins.first->second;
-    };
-    auto Counted = [](const Value *S) {
-      return S->Kind == ValueKind::Input || S->Kind == ValueKind::Activation;
-    };
-    std::vector<std::vector<const Value *>> FreeAt(End + 1);
-    uint64_t Live = 0;
-    for (const Value *V : G.Inputs)
-      if (Counted(V)) {
-        Live += Bytes(V);
-        FreeAt[LastUse.lookup(V)].push_back(V);
-      }
-    C.WorkingSetPeak = Live;
-    for (size_t I = 0; I < G.Nodes.size(); ++I) {
-      const Node &N = *G.Nodes[I];
-      uint64_t Allocated = 0;
-      for (const Value *V : N.Outputs) {
-        if (!V || Ctx.storage(V) != V || !Counted(V))
-          continue;
-        uint64_t B = Bytes(V);
-        Allocated += B;
-        Live += B;
-        auto It = LastUse.find(V);
-        FreeAt[It == LastUse.end() ? I : It->second].push_back(V);
-      }
-      C.NodeBytes[I] = Allocated;
-      if (Live > C.WorkingSetPeak) {
-        C.WorkingSetPeak = Live;
-        C.WorkingSetPeakNode = &N;
-      }
-      for (const Value *V : FreeAt[I])
-        Live -= Bytes(V);
-    }
-    C.Activations = C.WorkingSetPeak;
-    C.ActivationsByDType[dtypeName(ActTy).str()] = C.WorkingSetPeak;
+    priceWorkingSet(Ctx);
   }
   computeLayers(Ctx);
   C.Overhead = O.OverheadBytes;
@@ -312,10 +295,36 @@ Error runCost(CostContext &Ctx) {
   return Error::success();
 }
 
+const char *modeName(Mode M) { return M == Mode::Train ? "train" : "infer"; }
+
+const char *termCategoryName(TermCategory C) {
+  switch (C) {
+  case TermCategory::Parameters:
+    return "parameters";
+  case TermCategory::Gradients:
+    return "gradients";
+  case TermCategory::OptimizerState:
+    return "optimizer_state";
+  }
+  return "?";
+}
+
+const char *phaseName(Phase P) {
+  switch (P) {
+  case Phase::Forward:
+    return "forward";
+  case Phase::Backward:
+    return "backward";
+  case Phase::Optimizer:
+    return "optimizer";
+  }
+  return "?";
+}
+
 void printCost(CostContext &Ctx, raw_ostream &OS) {
   const CostResult &C = Ctx.Cost;
-  OS << "mode " << C.Mode << " recipe " << C.Recipe << " optimizer "
-     << C.Optimizer << '\n'
+  OS << "mode " << modeName(C.RunMode) << " recipe " << C.Recipe
+     << " optimizer " << C.Optimizer << '\n'
      << "parameters.count " << C.ParamCount << '\n'
      << "totals.parameters " << C.Parameters << '\n'
      << "totals.gradients " << C.Gradients << '\n'

@@ -29,6 +29,7 @@
 
 #include "vram/Analysis/OpRegistry.h"
 #include "vram/Cost/Cost.h"
+#include "vram/Cost/Liveness.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
@@ -56,26 +57,43 @@ const char *liveCatName(LiveCat C) {
 
 namespace {
 
+double termBytes(const CostResult &C, StringRef Key) {
+  for (const RecipeTerm &T : C.Terms)
+    if (T.Key == Key)
+      return T.BytesPerParam;
+  return 0;
+}
+
 class Timeline {
 public:
-  explicit Timeline(CostContext &Ctx) : Ctx(Ctx), G(*Ctx.M.Main) {}
+  explicit Timeline(CostContext &Ctx)
+      : Ctx(Ctx), G(*Ctx.M.Main), ActTy(Ctx.Cost.ActivationType) {}
   Error runTrain();
   Error runInfer();
 
 private:
   CostContext &Ctx;
   Graph &G;
+  DType ActTy;
   uint64_t Live[NumLiveCats] = {};
   TimelineResult R;
 
-  uint64_t priced(const Value *V) const {
-    Optional<uint64_t> N = V->Sh.numElements();
-    if (!N)
-      return 0;
-    DType T = V->Ty;
-    if (isFloatingPoint(T) && dtypeBits(T) > dtypeBits(ActTy))
-      T = ActTy;
-    return bytesFor(T, *N).getValueOr(0);
+  /// Saved storages -> their saved tensor (priced by the cost pass, in the
+  /// dtype the saved rule keeps), and each node's hidden buffers and the
+  /// saved tensors freed after its backward step.
+  DenseMap<const Value *, const SavedTensor *> SavedOf;
+  DenseMap<const Node *, SmallVector<const SavedTensor *, 2>> BuffersOf,
+      FreedAtBackward;
+
+  /// A storage's bytes: a saved one as the cost pass priced it, any other
+  /// in the recipe's activation dtype (or its own, if narrower).
+  uint64_t priced(const Value &V) const {
+    if (const SavedTensor *T = SavedOf.lookup(&V))
+      return savedBytes(*T);
+    return pricedBytes(V.Ty, V.Sh, false, ActTy).getValueOr(0);
+  }
+  uint64_t savedBytes(const SavedTensor &T) const {
+    return Ctx.Cost.savedBytes(&T - Ctx.Saved.Tensors.data());
   }
 
   void add(LiveCat C, uint64_t B) { Live[static_cast<unsigned>(C)] += B; }
@@ -83,26 +101,18 @@ private:
     uint64_t &L = Live[static_cast<unsigned>(C)];
     L = L >= B ? L - B : 0;
   }
-  void record(const char *Phase, const Node *N) {
+  void record(Phase P, const Node *N) {
     TimelineStep S;
-    S.Phase = Phase;
+    S.Phase = P;
     S.N = N;
     std::copy(std::begin(Live), std::end(Live), std::begin(S.Live));
     R.Steps.push_back(S);
   }
   void persistent();
+  void forward();
+  void backward();
   void finish();
-
-public:
-  DType ActTy = DType::Float16;
 };
-
-double termBytes(const CostResult &C, StringRef Key) {
-  for (const RecipeTerm &T : C.Terms)
-    if (T.Key == Key)
-      return T.BytesPerParam;
-  return 0;
-}
 
 void Timeline::persistent() {
   const CostResult &C = Ctx.Cost;
@@ -112,7 +122,6 @@ void Timeline::persistent() {
 }
 
 void Timeline::finish() {
-  uint64_t Base = 0;
   for (size_t I = 0; I < R.Steps.size(); ++I) {
     const TimelineStep &S = R.Steps[I];
     uint64_t T = S.total();
@@ -120,105 +129,63 @@ void Timeline::finish() {
       R.PeakBytes = T;
       R.PeakStep = I;
     }
-    Base = S.Live[unsigned(LiveCat::Parameters)] +
-           S.Live[unsigned(LiveCat::OptimizerState)] +
-           S.Live[unsigned(LiveCat::Overhead)];
+    uint64_t Base = S.Live[unsigned(LiveCat::Parameters)] +
+                    S.Live[unsigned(LiveCat::OptimizerState)] +
+                    S.Live[unsigned(LiveCat::Overhead)];
     uint64_t Above = T - Base;
-    if (StringRef(S.Phase) == "forward")
+    if (S.Phase == Phase::Forward)
       R.ForwardPeakAboveParams = std::max(R.ForwardPeakAboveParams, Above);
-    else if (StringRef(S.Phase) == "backward")
+    else if (S.Phase == Phase::Backward)
       R.BackwardPeakAboveParams = std::max(R.BackwardPeakAboveParams, Above);
   }
   Ctx.Timeline = std::move(R);
 }
 
-Error Timeline::runTrain() {
-  const CostResult &C = Ctx.Cost;
+/// The forward: the shared forward walk, where saved storages are kept to
+/// the backward and only a fused kernel's output is materialised.
+void Timeline::forward() {
   const FusionResult &F = Ctx.Fusion;
-  // Saved storages and hidden buffers: freed after the backward step of the
-  // consumer recorded by the saved pass (the first in topological order,
-  // so the last to run in backward).
-  DenseMap<const Value *, const Node *> SavedUntil;
-  DenseMap<const Node *, SmallVector<const SavedTensor *, 2>> BuffersOf,
-      FreedAtBackward;
-  for (const SavedTensor &T : Ctx.Saved.Tensors) {
-    if (T.Storage)
-      SavedUntil[T.Storage] = T.Consumer;
-    else
-      BuffersOf[T.Owner].push_back(&T);
-    FreedAtBackward[T.Consumer].push_back(&T);
-  }
-  auto savedBytes = [&](const SavedTensor &T) {
-    return T.Storage ? priced(T.Storage)
-                     : C.savedBytes(&T - Ctx.Saved.Tensors.data());
-  };
-
-  // Forward last uses.
-  DenseMap<const Value *, size_t> LastUse;
-  for (size_t I = 0; I < G.Nodes.size(); ++I) {
-    for (const Value *V : G.Nodes[I]->Inputs)
-      if (V)
-        LastUse[Ctx.storage(V)] = I;
-    for (const Value *V : G.Nodes[I]->ImplicitInputs)
-      LastUse[Ctx.storage(V)] = I;
-  }
-  DenseSet<const Value *> OutputStorages;
-  for (const Value *V : G.Outputs)
-    OutputStorages.insert(Ctx.storage(V));
-  auto isData = [](const Value *S) {
-    return S->Kind == ValueKind::Input || S->Kind == ValueKind::Activation;
-  };
-  auto catOf = [&](const Value *S) {
-    return SavedUntil.count(S) ? LiveCat::SavedActivations
-                               : LiveCat::Temporaries;
-  };
-  std::vector<SmallVector<const Value *, 2>> FreeAt(G.Nodes.size());
-  auto scheduleFree = [&](const Value *S, size_t Producer) {
-    if (SavedUntil.count(S) || OutputStorages.count(S))
-      return;
-    auto It = LastUse.find(S);
-    FreeAt[It == LastUse.end() ? Producer : It->second].push_back(S);
-  };
-
-  persistent();
-  for (const Value *V : G.Inputs)
-    if (isData(V)) {
-      add(catOf(V), priced(V));
-      if (!G.Nodes.empty())
-        scheduleFree(V, 0);
-    }
-  for (size_t I = 0; I < G.Nodes.size(); ++I) {
-    const Node &N = *G.Nodes[I];
-    // Inside a fused kernel only the kernel's output is materialised.
+  auto Allocates = [&](const Node &N, const Value &V) {
     auto GIt = F.GroupOf.find(&N);
-    const Value *GroupOut =
-        GIt == F.GroupOf.end() ? nullptr : F.Groups[GIt->second].Output;
-    for (const Value *V : N.Outputs) {
-      if (!V || Ctx.storage(V) != V || !isData(V))
-        continue;
-      if (GroupOut && V != GroupOut)
-        continue;
-      add(catOf(V), priced(V));
-      scheduleFree(V, I);
-    }
-    for (const SavedTensor *T : BuffersOf.lookup(&N))
-      add(LiveCat::SavedActivations, savedBytes(*T));
-    record("forward", &N);
-    for (const Value *S : FreeAt[I])
-      sub(LiveCat::Temporaries, priced(S));
-  }
+    return GIt == F.GroupOf.end() || F.Groups[GIt->second].Output == &V;
+  };
+  auto Keep = [&](const Value &S) { return SavedOf.count(&S) != 0; };
+  auto catOf = [&](const Value &S) {
+    return SavedOf.count(&S) ? LiveCat::SavedActivations : LiveCat::Temporaries;
+  };
+  ForwardWalk Walk(Ctx);
+  Walk.Allocates = Allocates;
+  Walk.Keep = Keep;
+  Walk.run([&](const Value &S) { add(catOf(S), priced(S)); },
+           [&](size_t I) {
+             const Node &N = *G.Nodes[I];
+             for (const SavedTensor *T : BuffersOf.lookup(&N))
+               add(LiveCat::SavedActivations, savedBytes(*T));
+             record(Phase::Forward, &N);
+           },
+           [&](const Value &S) { sub(LiveCat::Temporaries, priced(S)); });
+}
 
-  // Backward.
-  double GradPerParam = termBytes(C, "gradients");
+/// The backward, seeded with the gradient of each graph output that
+/// requires grad, in reverse topological order.
+void Timeline::backward() {
+  const FusionResult &F = Ctx.Fusion;
+  double GradPerParam = termBytes(Ctx.Cost, "gradients");
   DenseSet<const Value *> ParamGradDone;
   uint64_t Transient = 0; // gradient copies live during one step only
   DenseMap<const Value *, uint64_t> GradLive; // activation grads by value
+  auto gradOf = [&](const Value *V) {
+    uint64_t B = pricedBytes(V->Ty, V->Sh, false, ActTy).getValueOr(0);
+    if (GradLive.try_emplace(V, B).second)
+      add(LiveCat::ActivationGradients, B);
+  };
   for (const Value *V : G.Outputs)
-    if (Ctx.RequiresGrad.count(V) && GradLive.try_emplace(V, priced(V)).second)
-      add(LiveCat::ActivationGradients, priced(V));
+    if (Ctx.RequiresGrad.count(V))
+      gradOf(V);
   for (size_t K = G.Nodes.size(); K-- > 0;) {
     const Node &N = *G.Nodes[K];
     SmallVector<const Value *, 4> Ins, Outs;
+    const OpInfo *Row = nullptr;
     auto GIt = F.GroupOf.find(&N);
     if (GIt != F.GroupOf.end()) {
       const FusedGroup &Grp = F.Groups[GIt->second];
@@ -226,9 +193,11 @@ Error Timeline::runTrain() {
         continue; // interior of a fused kernel: no separate backward step
       Ins.assign(Grp.Inputs.begin(), Grp.Inputs.end());
       Outs.push_back(Grp.Output);
+      Row = Grp.KernelOp;
     } else {
       Ins.assign(N.Inputs.begin(), N.Inputs.end());
       Outs.assign(N.Outputs.begin(), N.Outputs.end());
+      Row = findOp(N.Domain, N.OpType, N.OpsetVersion);
     }
     bool Any = false;
     for (const Value *V : Ins)
@@ -237,7 +206,6 @@ Error Timeline::runTrain() {
     // straight to the parameter, and an op without a gradient (Shape of an
     // activation, a comparison) passes none: no step of their own.
     const Value *Out0 = N.output(0);
-    const OpInfo *Row = findOp(N.Domain, N.OpType, N.OpsetVersion);
     if (!Any || (Row && !Row->differentiable()) ||
         (Out0 && Ctx.storage(Out0) != Out0 &&
          Ctx.storage(Out0)->Kind == ValueKind::Parameter))
@@ -246,24 +214,22 @@ Error Timeline::runTrain() {
       if (!V || !Ctx.RequiresGrad.count(V))
         continue;
       const Value *S = Ctx.storage(V);
-      if (S->Kind == ValueKind::Parameter) {
-        uint64_t Bytes = static_cast<uint64_t>(
-            std::llround(GradPerParam * S->Sh.numElements().getValueOr(0)));
-        if (ParamGradDone.insert(S).second) {
-          add(LiveCat::Gradients, Bytes);
-        } else {
-          // A shared (tied) parameter's later use computes a fresh gradient
-          // and the engine adds the two out of place: two transient copies
-          // (measured: EmbeddingBackward0 of a tied wte, PyTorch 1.13).
-          Transient += 2 * Bytes;
-        }
+      if (S->Kind != ValueKind::Parameter) {
+        gradOf(V);
         continue;
       }
-      if (GradLive.try_emplace(V, priced(V)).second)
-        add(LiveCat::ActivationGradients, priced(V));
+      uint64_t Bytes = static_cast<uint64_t>(
+          std::llround(GradPerParam * S->Sh.numElements().getValueOr(0)));
+      if (ParamGradDone.insert(S).second)
+        add(LiveCat::Gradients, Bytes);
+      else
+        // A shared (tied) parameter's later use computes a fresh gradient
+        // and the engine adds the two out of place: two transient copies
+        // (measured: EmbeddingBackward0 of a tied wte, PyTorch 1.13).
+        Transient += 2 * Bytes;
     }
     add(LiveCat::Gradients, Transient);
-    record("backward", &N);
+    record(Phase::Backward, &N);
     sub(LiveCat::Gradients, Transient);
     Transient = 0;
     for (const Value *V : Outs) {
@@ -276,6 +242,22 @@ Error Timeline::runTrain() {
     for (const SavedTensor *T : FreedAtBackward.lookup(&N))
       sub(LiveCat::SavedActivations, savedBytes(*T));
   }
+}
+
+Error Timeline::runTrain() {
+  // Saved storages and hidden buffers: freed after the backward step of the
+  // consumer recorded by the saved pass (the first in topological order,
+  // so the last to run in backward).
+  for (const SavedTensor &T : Ctx.Saved.Tensors) {
+    if (T.Storage)
+      SavedOf[T.Storage] = &T;
+    else
+      BuffersOf[T.Owner].push_back(&T);
+    FreedAtBackward[T.Consumer].push_back(&T);
+  }
+  persistent();
+  forward();
+  backward();
   // Whatever is still live of the forward (graph outputs, unused values)
   // and of the activation gradients (inputs' gradients) is released before
   // the update.
@@ -284,9 +266,9 @@ Error Timeline::runTrain() {
   Live[unsigned(LiveCat::Temporaries)] = 0;
   Live[unsigned(LiveCat::SavedActivations)] = 0;
   add(LiveCat::Gradients,
-      static_cast<uint64_t>(
-          std::llround(termBytes(C, "master_gradients") * C.TrainableCount)));
-  record("optimizer", nullptr);
+      static_cast<uint64_t>(std::llround(
+          termBytes(Ctx.Cost, "master_gradients") * Ctx.Cost.TrainableCount)));
+  record(Phase::Optimizer, nullptr);
   finish();
   return Error::success();
 }
@@ -296,13 +278,13 @@ Error Timeline::runInfer() {
   static const Regex KV("past|cache|present", Regex::IgnoreCase);
   for (const Value *V : G.Inputs)
     if (V->Kind == ValueKind::Input && KV.match(V->Name))
-      R.KVCacheBytes += priced(V);
+      R.KVCacheBytes += priced(*V);
   persistent();
   // The forward working set holds the cache inputs; show them apart.
   uint64_t Cache = std::min(R.KVCacheBytes, C.WorkingSetPeak);
   add(LiveCat::KVCache, Cache);
   add(LiveCat::Temporaries, C.WorkingSetPeak - Cache);
-  record("forward", C.WorkingSetPeakNode);
+  record(Phase::Forward, C.WorkingSetPeakNode);
   finish();
   return Error::success();
 }
@@ -312,15 +294,14 @@ Error Timeline::runInfer() {
 Error runTimeline(CostContext &Ctx) {
   Ctx.Timeline = TimelineResult();
   Timeline T(Ctx);
-  T.ActTy = Ctx.Cost.ActivationType;
   return Ctx.CostOpts.RunMode == Mode::Train ? T.runTrain() : T.runInfer();
 }
 
 void printTimeline(CostContext &Ctx, raw_ostream &OS) {
   const TimelineResult &R = Ctx.Timeline;
   for (const TimelineStep &S : R.Steps) {
-    OS << S.Phase << ' ' << (S.N ? describeNode(*S.N) : std::string("-")) << ' '
-       << S.total();
+    OS << phaseName(S.Phase) << ' '
+       << (S.N ? describeNode(*S.N) : std::string("-")) << ' ' << S.total();
     for (unsigned C = 0; C < NumLiveCats; ++C)
       if (S.Live[C])
         OS << ' ' << liveCatName(static_cast<LiveCat>(C)) << '=' << S.Live[C];

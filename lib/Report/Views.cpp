@@ -59,8 +59,8 @@ public:
   void printText(raw_ostream &OS) const override {
     const CostResult &C = Ctx.Cost;
     OS << "vram-opt: " << Ctx.M.Path << '\n';
-    OS << "mode " << C.Mode << ", recipe " << C.Recipe << ", optimizer "
-       << C.Optimizer;
+    OS << "mode " << modeName(C.RunMode) << ", recipe " << C.Recipe
+       << ", optimizer " << C.Optimizer;
     if (!Ctx.M.DimBindings.empty()) {
       OS << ", dims";
       for (const auto &KV : Ctx.M.DimBindings)
@@ -96,14 +96,14 @@ public:
     Row("parameters", C.Parameters);
     Row("gradients", C.Gradients);
     Row("optimizer_state", C.OptimizerState);
-    Row(C.Mode == "train" ? "activations (saved)" : "activations (peak)",
+    Row(C.RunMode == Mode::Train ? "activations (saved)" : "activations (peak)",
         C.Activations);
     Row("overhead", C.Overhead);
     Row("total", C.Total);
     OS << "\nActivations by dtype\n";
     for (const auto &KV : C.ActivationsByDType)
       Row(KV.first, KV.second);
-    if (C.Mode == "infer" && C.WorkingSetPeakNode)
+    if (C.RunMode == Mode::Infer && C.WorkingSetPeakNode)
       OS << "  peak at " << describeNode(*C.WorkingSetPeakNode) << '\n';
     if (!Ctx.Unpriced.empty() || C.UnpricedTensors)
       OS << "\nUnpriced: " << Ctx.Unpriced.size()
@@ -114,7 +114,7 @@ public:
   void addJSON(json::Object &Root) const override {
     const CostResult &C = Ctx.Cost;
     Root["model"] = Ctx.M.Path;
-    Root["mode"] = C.Mode;
+    Root["mode"] = modeName(C.RunMode);
     Root["recipe"] = C.Recipe;
     Root["optimizer"] = C.Optimizer;
     json::Object Dims;
@@ -129,7 +129,7 @@ public:
     json::Array Terms;
     for (const RecipeTerm &T : C.Terms)
       Terms.push_back(json::Object{{"name", T.Name},
-                                   {"category", T.Category},
+                                   {"category", termCategoryName(T.Category)},
                                    {"bytes_per_param", T.BytesPerParam}});
     Root["recipe_terms"] = std::move(Terms);
     Root["totals"] = json::Object{
@@ -176,7 +176,7 @@ public:
   void printText(raw_ostream &OS) const override {
     const CostResult &C = Ctx.Cost;
     const Graph &G = *Ctx.M.Main;
-    bool Train = C.Mode == "train";
+    bool Train = C.RunMode == Mode::Train;
     OS << "\nNodes (" << (Train ? "bytes kept for backward" : "bytes allocated")
        << ", topological order)\n";
     std::vector<size_t> Rows;
@@ -348,7 +348,7 @@ public:
       return;
     const TimelineStep &P = R.Steps[R.PeakStep];
     OS << "\nPeak: " << formatBytes(R.PeakBytes) << " ("
-       << withCommas(R.PeakBytes) << " B) in " << P.Phase << " at "
+       << withCommas(R.PeakBytes) << " B) in " << phaseName(P.Phase) << " at "
        << stepName(P) << '\n';
     for (unsigned C = 0; C < NumLiveCats; ++C)
       if (P.Live[C])
@@ -382,7 +382,8 @@ public:
           Best = I;
       const TimelineStep &S = R.Steps[Best];
       std::string Bar(static_cast<size_t>(above(S) * Width / Max), '#');
-      std::string Label = std::string(S.Phase).substr(0, 3) + " " + stepName(S);
+      std::string Label =
+          std::string(phaseName(S.Phase)).substr(0, 3) + " " + stepName(S);
       if (Label.size() > 28)
         Label = Label.substr(0, 27) + "~";
       bool HasPeak = R.PeakStep >= Begin && R.PeakStep < End;
@@ -404,7 +405,7 @@ public:
     Root["peak"] =
         json::Object{{"bytes", static_cast<int64_t>(R.PeakBytes)},
                      {"node", stepName(P)},
-                     {"phase", P.Phase},
+                     {"phase", phaseName(P.Phase)},
                      {"by_category", std::move(ByCat)},
                      {"forward_above_parameters",
                       static_cast<int64_t>(R.ForwardPeakAboveParams)},
@@ -438,7 +439,7 @@ void writeTrace(const CostContext &Ctx, raw_ostream &OS) {
           static_cast<int64_t>(S.Live[C]);
     Events.push_back(json::Object{
         {"name", TimelineView::stepName(S)},
-        {"cat", S.Phase},
+        {"cat", phaseName(S.Phase)},
         {"ph", "X"},
         {"ts", static_cast<int64_t>(I)},
         {"dur", 1},
@@ -455,11 +456,12 @@ void writeTrace(const CostContext &Ctx, raw_ostream &OS) {
                                   {"tid", 1},
                                   {"args", std::move(Args)}});
   }
-  json::Object Root{{"traceEvents", std::move(Events)},
-                    {"displayTimeUnit", "ms"},
-                    {"otherData", json::Object{{"model", Ctx.M.Path},
-                                               {"mode", Ctx.Cost.Mode},
-                                               {"recipe", Ctx.Cost.Recipe}}}};
+  json::Object Root{
+      {"traceEvents", std::move(Events)},
+      {"displayTimeUnit", "ms"},
+      {"otherData", json::Object{{"model", Ctx.M.Path},
+                                 {"mode", modeName(Ctx.Cost.RunMode)},
+                                 {"recipe", Ctx.Cost.Recipe}}}};
   OS << formatv("{0:2}", json::Value(std::move(Root))) << '\n';
 }
 
@@ -485,7 +487,7 @@ SweepPoint makeSweepPoint(const CostContext &Ctx) {
   P.Cost.NodeBytes.clear();
   P.PeakBytes = Ctx.Timeline.PeakBytes;
   if (!Ctx.Timeline.Steps.empty())
-    P.PeakPhase = Ctx.Timeline.Steps[Ctx.Timeline.PeakStep].Phase;
+    P.PeakPhase = phaseName(Ctx.Timeline.Steps[Ctx.Timeline.PeakStep].Phase);
   createSummaryView(Ctx)->addJSON(P.JSON);
   createTimelineView(Ctx)->addJSON(P.JSON);
   return P;
@@ -506,8 +508,9 @@ void printSweep(ArrayRef<SweepPoint> Points, OutputFormat Format,
   const CostResult &C0 = Points.front().Cost;
   bool CSV = Format == OutputFormat::CSV;
   if (!CSV)
-    OS << "mode " << C0.Mode << ", recipe " << C0.Recipe << ", optimizer "
-       << C0.Optimizer << "; " << Points.size() << " bindings\n\n";
+    OS << "mode " << modeName(C0.RunMode) << ", recipe " << C0.Recipe
+       << ", optimizer " << C0.Optimizer << "; " << Points.size()
+       << " bindings\n\n";
   // Header: the dims, then the totals.
   std::vector<std::string> Cols;
   for (const auto &D : Points.front().Dims)

@@ -21,6 +21,18 @@
 namespace vram {
 
 enum class Mode { Train, Infer };
+/// "train" or "infer".
+const char *modeName(Mode M);
+
+/// Where a per-parameter term is counted.
+enum class TermCategory { Parameters, Gradients, OptimizerState };
+/// "parameters", "gradients" or "optimizer_state".
+const char *termCategoryName(TermCategory C);
+
+/// The phases of a training step.
+enum class Phase { Forward, Backward, Optimizer };
+/// "forward", "backward" or "optimizer".
+const char *phaseName(Phase P);
 
 struct CostOptions {
   Mode RunMode = Mode::Train;
@@ -38,14 +50,14 @@ struct CostOptions {
 
 /// One line of the recipe: a per-parameter term.
 struct RecipeTerm {
-  std::string Key;      ///< "weights", "master_weights", "gradients", ...
-  std::string Name;     ///< "weights (f16)", "master weights (f32)", ...
-  std::string Category; ///< "parameters", "gradients" or "optimizer_state"
+  std::string Key;  ///< "weights", "master_weights", "gradients", ...
+  std::string Name; ///< "weights (f16)", "master weights (f32)", ...
+  TermCategory Category = TermCategory::Parameters;
   double BytesPerParam = 0;
 };
 
 struct CostResult {
-  std::string Mode; ///< "train" or "infer"
+  Mode RunMode = Mode::Train;
   std::string Recipe;
   std::string Optimizer;
   /// Floating-point activations are stored in this (or narrower) dtype.
@@ -104,8 +116,8 @@ constexpr unsigned NumLiveCats = 8;
 const char *liveCatName(LiveCat C);
 
 struct TimelineStep {
-  const char *Phase = "forward"; ///< "forward", "backward" or "optimizer"
-  const Node *N = nullptr;       ///< nullptr for the optimizer step
+  vram::Phase Phase = Phase::Forward;
+  const Node *N = nullptr; ///< nullptr for the optimizer step
   /// Live bytes by category right after the step's allocations (the most
   /// the step holds), before its frees.
   uint64_t Live[NumLiveCats] = {};

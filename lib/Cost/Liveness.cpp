@@ -1,0 +1,78 @@
+//===- Liveness.cpp - Pricing and forward liveness for the cost passes ----===//
+
+#include "vram/Cost/Liveness.h"
+
+#include <vector>
+
+using namespace llvm;
+
+namespace vram {
+
+DType pricedType(DType Own, bool KeepsDType, DType ActTy) {
+  if (KeepsDType || !isFloatingPoint(Own))
+    return Own;
+  return dtypeBits(Own) > dtypeBits(ActTy) ? ActTy : Own;
+}
+
+Optional<uint64_t> pricedBytes(DType Own, const Shape &S, bool KeepsDType,
+                               DType ActTy) {
+  Optional<uint64_t> N = S.numElements();
+  if (!N)
+    return None;
+  return bytesFor(pricedType(Own, KeepsDType, ActTy), *N);
+}
+
+bool holdsData(const Value &S) {
+  return S.Kind == ValueKind::Input || S.Kind == ValueKind::Activation;
+}
+
+ForwardWalk::ForwardWalk(const AnalysisContext &Ctx) : Ctx(Ctx) {
+  const Graph &G = *Ctx.M.Main;
+  for (size_t I = 0; I < G.Nodes.size(); ++I) {
+    for (const Value *V : G.Nodes[I]->Inputs)
+      if (V)
+        LastUse[Ctx.storage(V)] = I;
+    for (const Value *V : G.Nodes[I]->ImplicitInputs)
+      LastUse[Ctx.storage(V)] = I;
+  }
+  for (const Value *V : G.Outputs)
+    LastUse[Ctx.storage(V)] = G.Nodes.size();
+}
+
+void ForwardWalk::run(function_ref<void(const Value &)> OnAlloc,
+                      function_ref<void(size_t)> OnStep,
+                      function_ref<void(const Value &)> OnFree) const {
+  const Graph &G = *Ctx.M.Main;
+  size_t End = G.Nodes.size();
+  std::vector<SmallVector<const Value *, 2>> FreeAt(End);
+  auto Schedule = [&](const Value &S, size_t Producer) {
+    if (Keep && Keep(S))
+      return;
+    auto It = LastUse.find(&S);
+    size_t At = It == LastUse.end() ? Producer : It->second;
+    if (At < End)
+      FreeAt[At].push_back(&S);
+  };
+  for (const Value *V : G.Inputs)
+    if (holdsData(*V)) {
+      OnAlloc(*V);
+      if (End)
+        Schedule(*V, 0);
+    }
+  for (size_t I = 0; I < End; ++I) {
+    const Node &N = *G.Nodes[I];
+    for (const Value *V : N.Outputs) {
+      if (!V || Ctx.storage(V) != V || !holdsData(*V))
+        continue;
+      if (Allocates && !Allocates(N, *V))
+        continue;
+      OnAlloc(*V);
+      Schedule(*V, I);
+    }
+    OnStep(I);
+    for (const Value *S : FreeAt[I])
+      OnFree(*S);
+  }
+}
+
+} // namespace vram
