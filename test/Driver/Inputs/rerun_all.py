@@ -19,6 +19,7 @@ a folder) is not run and is counted as skipped.
 Usage: rerun_all.py [--prepend-path DIR] TESTDIR SRCROOT MODELS
 (--prepend-path puts DIR first on PATH: the script's own test uses it to run
 a stand-in vram-opt.)"""
+import concurrent.futures
 import os
 import re
 import shutil
@@ -42,9 +43,9 @@ CHECKERS = ("FileCheck", "count", "not", "test", "diff", "cmp", "grep", "true",
 
 
 def split_top(cmd, seps):
-    """Splits cmd at the separators in seps (longest first) outside quotes
-    and backslash escapes. Returns the pieces and the separators between."""
-    pieces, between, cur, i, quote = [], [], "", 0, None
+    """Splits cmd at the separators in seps outside quotes and backslash
+    escapes (the first separator listed that matches at a point wins)."""
+    pieces, cur, i, quote = [], "", 0, None
     while i < len(cmd):
         c = cmd[i]
         if quote:
@@ -58,31 +59,28 @@ def split_top(cmd, seps):
             continue
         if c in "'\"":
             quote = c
-            cur += c
-            i += 1
-            continue
-        if c == "\\" and i + 1 < len(cmd):
+        elif c == "\\" and i + 1 < len(cmd):
             cur += cmd[i:i + 2]
             i += 2
             continue
-        sep = next((s for s in seps if cmd.startswith(s, i)), None)
-        # '|' is not a pipe inside '||'; '&' of a redirection is not '&&'.
-        if sep:
-            pieces.append(cur)
-            between.append(sep)
-            cur = ""
-            i += len(sep)
-            continue
+        else:
+            sep = next((s for s in seps if cmd.startswith(s, i)), None)
+            if sep:
+                pieces.append(cur)
+                cur = ""
+                i += len(sep)
+                continue
         cur += c
         i += 1
     pieces.append(cur)
-    return pieces, between
+    return pieces
 
 
 def pipelines(cmd):
-    """The pipelines of a command line: [[stage, ...], ...]."""
-    lists, _ = split_top(cmd, ("&&", "||", ";"))
-    return [[s.strip() for s in split_top(p, ("|",))[0]] for p in lists]
+    """The pipelines of a command line: [[stage, ...], ...]. Lists are split
+    first, so that no '||' is left for the split into stages."""
+    return [[s.strip() for s in split_top(p, ("|",))]
+            for p in split_top(cmd, ("&&", "||", ";"))]
 
 
 def substitute(text, path, tmp):
@@ -142,73 +140,87 @@ def run(cmd, env, stage=True):
 base = dict(os.environ, LC_ALL="C", TZ="UTC")
 other = dict(os.environ, LC_ALL="C.UTF-8", LANG="de_DE.UTF-8", TZ="Asia/Kolkata",
              MALLOC_PERTURB_="165", MALLOC_TOP_PAD_="1048576")
-tmp_root = tempfile.mkdtemp(prefix="rerun_all.")
-commands = differ = bad_status = setup_failed = skipped_files = 0
-try:
-    files = []
-    for root, dirs, names in os.walk(test_dir):
-        dirs[:] = sorted(d for d in dirs if d != "Inputs")
-        files += [os.path.join(root, n) for n in sorted(names)
-                  if n.endswith((".onnxtxt", ".test", ".textproto"))]
-    for index, path in enumerate(files):
-        runs, requires = read_test(path)
-        missing = [f for f in requires if f not in features]
-        if missing:
-            skipped_files += 1
-            print(f"skipped: {os.path.relpath(path, test_dir)}: requires "
-                  f"{', '.join(missing)}")
-            continue
-        tmp = os.path.join(tmp_root, str(index))
-        os.makedirs(tmp)
-        where = os.path.relpath(path, test_dir)
-        for line, raw in runs:
-            cmd = substitute(raw, path, tmp)
-            stages = []
-            for pipe in pipelines(cmd):
-                m = not_re.match(pipe[0])
-                if m.group(2).split()[:1] == ["vram-opt"]:
-                    stages.append((m.group(1).count("not"), m.group(2)))
-            if not stages:
-                # Setup (split-file, sed, printf, ...) runs once, in order;
-                # checks are left out.
-                first = cmd.split()[0] if cmd.split() else ""
-                if first in CHECKERS or "FileCheck" in cmd:
-                    continue
-                status = run(cmd, base, stage=False)[0]
-                if status != 0:
-                    setup_failed += 1
-                    print(f"setup failed: {where}:{line}: {cmd}: {describe(status)}")
+def check_file(index, path, tmp_root):
+    """Runs one file's commands; returns its report lines and counts
+    (commands, differ, bad_status, setup_failed, skipped)."""
+    out, counts = [], [0, 0, 0, 0, 0]
+    where = os.path.relpath(path, test_dir)
+    runs, requires = read_test(path)
+    missing = [f for f in requires if f not in features]
+    if missing:
+        out.append(f"skipped: {where}: requires {', '.join(missing)}")
+        counts[4] += 1
+        return out, counts
+    tmp = os.path.join(tmp_root, str(index))
+    os.makedirs(tmp)
+    for line, raw in runs:
+        cmd = substitute(raw, path, tmp)
+        stages = []
+        for pipe in pipelines(cmd):
+            m = not_re.match(pipe[0])
+            if m.group(2).split()[:1] == ["vram-opt"]:
+                stages.append((m.group(1).count("not"), m.group(2)))
+        if not stages:
+            # Setup (split-file, sed, printf, ...) runs once, in order;
+            # checks are left out.
+            first = cmd.split()[0] if cmd.split() else ""
+            if first in CHECKERS or "FileCheck" in cmd:
                 continue
-            for nots, stage in stages:
-                # Both streams are captured apart.
-                stage = re.sub(r"\s*2>&1", "", stage).strip()
-                commands += 1
-                first = run(stage, base)
-                second = run(stage, other)
-                # Timings differ from run to run by nature: only the status
-                # of --time-passes is compared.
-                if "--time-passes" in stage:
-                    same = first[0] == second[0]
-                else:
-                    same = first == second
-                if not same:
-                    differ += 1
-                    print(f"differs: {where}:{line}: {stage} "
-                          f"({describe(first[0])}, then {describe(second[0])})")
-                # `not not` asks for a success again.
-                expected = nots % 2
-                for status in sorted({first[0], second[0]}):
-                    if status != expected:
-                        bad_status += 1
-                        why = "not" if nots else "no not"
-                        print(f"unexpected exit status: {where}:{line}: {stage}: "
-                              f"expected exit {expected} ({why}), got "
-                              f"{describe(status)}")
-                        if status == 127:
-                            print("  " + first[2].decode(errors="replace").strip())
-                        break
+            status = run(cmd, base, stage=False)[0]
+            if status != 0:
+                counts[3] += 1
+                out.append(f"setup failed: {where}:{line}: {cmd}: {describe(status)}")
+            continue
+        for nots, stage in stages:
+            # Both streams are captured apart.
+            stage = re.sub(r"\s*2>&1", "", stage).strip()
+            counts[0] += 1
+            first = run(stage, base)
+            second = run(stage, other)
+            # Timings differ from run to run by nature: only the status of
+            # --time-passes is compared.
+            if "--time-passes" in stage:
+                same = first[0] == second[0]
+            else:
+                same = first == second
+            if not same:
+                counts[1] += 1
+                out.append(f"differs: {where}:{line}: {stage} "
+                           f"({describe(first[0])}, then {describe(second[0])})")
+            # `not not` asks for a success again.
+            expected = nots % 2
+            for result in (first, second):
+                if result[0] != expected:
+                    counts[2] += 1
+                    why = "not" if nots else "no not"
+                    out.append(f"unexpected exit status: {where}:{line}: {stage}: "
+                               f"expected exit {expected} ({why}), got "
+                               f"{describe(result[0])}")
+                    if result[0] == 127:
+                        out.append("  " + result[2].decode(errors="replace").strip())
+                    break
+    return out, counts
+
+
+files = []
+for root, dirs, names in os.walk(test_dir):
+    dirs[:] = sorted(d for d in dirs if d != "Inputs")
+    files += [os.path.join(root, n) for n in sorted(names)
+              if n.endswith((".onnxtxt", ".test", ".textproto"))]
+totals = [0, 0, 0, 0, 0]
+tmp_root = tempfile.mkdtemp(prefix="rerun_all.")
+try:
+    # Files are independent (each has its own %t folder): run them side by
+    # side, report in file order.
+    with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        for out, counts in pool.map(lambda ip: check_file(*ip, tmp_root),
+                                    enumerate(files)):
+            for text in out:
+                print(text)
+            totals = [a + b for a, b in zip(totals, counts)]
 finally:
     shutil.rmtree(tmp_root, ignore_errors=True)
+commands, differ, bad_status, setup_failed, skipped_files = totals
 print(f"{commands} commands run twice, {differ} differ, {bad_status} with an "
       f"unexpected exit status, {setup_failed} setup failures; "
       f"{skipped_files} files skipped")
