@@ -15,5 +15,15 @@ config.environment["PATH"] = os.pathsep.join(
 config.environment["LC_ALL"] = "C"
 config.environment["TZ"] = "UTC"
 
+# The real exports shared between worktrees (<srcroot>/../shared/models, or
+# lit --param shared_models=DIR). A test that reads %models says
+# "REQUIRES: shared-models": where the folder is absent it is reported
+# UNSUPPORTED, and this note says why, instead of failing or passing unseen.
+config.shared_models = lit_config.params.get("shared_models", config.shared_models)
+if os.path.isdir(config.shared_models):
+    config.available_features.add("shared-models")
+else:
+    lit_config.note("shared models not found at %s: the tests that REQUIRE "
+                    "shared-models are unsupported" % config.shared_models)
 config.substitutions.append(("%models", config.shared_models))
 config.substitutions.append(("%srcroot", config.vram_src_root))

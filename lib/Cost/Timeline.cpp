@@ -192,6 +192,12 @@ void Timeline::backward() {
       if (Grp.Output->Producer != &N)
         continue; // interior of a fused kernel: no separate backward step
       Ins.assign(Grp.Inputs.begin(), Grp.Inputs.end());
+      // A parameter read inside the kernel only (a float epsilon or
+      // coefficient initializer) gets its gradient at the kernel's step.
+      for (const Node *M : Grp.Members)
+        for (const Value *V : M->Inputs)
+          if (V && V->Kind == ValueKind::Parameter && !is_contained(Ins, V))
+            Ins.push_back(V);
       Outs.push_back(Grp.Output);
       Row = Grp.KernelOp;
     } else {

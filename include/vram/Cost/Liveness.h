@@ -1,4 +1,5 @@
-//===- Liveness.h - Pricing and forward liveness for the cost passes -*- C++ -*-===//
+//===- Liveness.h - Pricing and forward liveness for the cost passes -*- C++
+//-*-===//
 //
 // What the cost pass (the inference working set) and the timeline (the
 // training step) share: how a tensor is priced under the recipe's
@@ -27,8 +28,8 @@ namespace vram {
 DType pricedType(DType Own, bool KeepsDType, DType ActTy);
 /// Bytes of a tensor of shape S stored as pricedType; None when S is not
 /// concrete.
-llvm::Optional<uint64_t> pricedBytes(DType Own, const Shape &S,
-                                     bool KeepsDType, DType ActTy);
+llvm::Optional<uint64_t> pricedBytes(DType Own, const Shape &S, bool KeepsDType,
+                                     DType ActTy);
 
 /// A storage that a forward step allocates: a graph input or an activation
 /// (parameters, constants and buffers are not).
