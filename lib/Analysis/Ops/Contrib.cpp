@@ -18,45 +18,6 @@ namespace {
 
 using namespace ops;
 
-/// Broadcast of two batch prefixes; error when they cannot broadcast.
-Expected<Shape> broadcastPair(ShapeContext &C, const Shape &A, const Shape &B) {
-  Optional<Shape> R = broadcastShapes(A, B);
-  if (!R)
-    return C.error("shapes " + A.str() + " and " + B.str() +
-                   " do not broadcast");
-  return *R;
-}
-
-/// numpy matmul of two shapes already transposed as the op wants.
-Expected<Shape> matmulShapes(ShapeContext &C, const Shape &A, const Shape &B) {
-  if (!A.hasRank() || !B.hasRank())
-    return Shape();
-  if (A.rank() == 0 || B.rank() == 0)
-    return C.error("matmul inputs must not be scalars");
-  IntVec L(A.dims().begin(), A.dims().end());
-  IntVec R(B.dims().begin(), B.dims().end());
-  bool VecA = L.size() == 1, VecB = R.size() == 1;
-  if (VecA)
-    L.insert(L.begin(), 1);
-  if (VecB)
-    R.push_back(1);
-  int64_t KL = L.back(), KR = R[R.size() - 2];
-  if (known(KL) && known(KR) && KL != KR)
-    return C.error("matmul inner dims " + Twine(KL) + " and " + Twine(KR) +
-                   " differ");
-  Expected<Shape> Batch =
-      broadcastPair(C, shapeOf(ArrayRef<int64_t>(L).drop_back(2)),
-                    shapeOf(ArrayRef<int64_t>(R).drop_back(2)));
-  if (!Batch)
-    return Batch.takeError();
-  IntVec Out(Batch->dims().begin(), Batch->dims().end());
-  if (!VecA)
-    Out.push_back(L[L.size() - 2]);
-  if (!VecB)
-    Out.push_back(R.back());
-  return shapeOf(Out);
-}
-
 /// GemmaRotaryEmbedding(emb, q, q_rot, k, k_rot) -> output1 like q,
 /// output2 like k.
 Error gemmaRotaryEmbedding(ShapeContext &C) {
@@ -111,7 +72,7 @@ Error fusedMatMul(ShapeContext &C) {
                          N.attrInt("transBatchA", 0) != 0);
   Shape B = fusedOperand(C.in(1)->Sh, N.attrInt("transB", 0) != 0,
                          N.attrInt("transBatchB", 0) != 0);
-  Expected<Shape> S = matmulShapes(C, A, B);
+  Expected<Shape> S = matMulShape(C, A, B);
   if (!S)
     return S.takeError();
   C.setOutput(0, C.in(0)->Ty, *S);
@@ -163,7 +124,7 @@ template <unsigned TypeIn> Error matmulTypedBy(ShapeContext &C) {
     return E;
   if (Error E = C.requireInput(TypeIn))
     return E;
-  Expected<Shape> S = matmulShapes(C, C.in(0)->Sh, C.in(1)->Sh);
+  Expected<Shape> S = matMulShape(C, C.in(0)->Sh, C.in(1)->Sh);
   if (!S)
     return S.takeError();
   C.setOutput(0, C.in(TypeIn)->Ty, *S);

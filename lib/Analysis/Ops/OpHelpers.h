@@ -252,6 +252,18 @@ struct IntList {
   int64_t Length = Shape::Unknown;
 };
 
+/// The axes an op works on: Axes normalised against Rank when given, else
+/// the first Count axes.
+inline Expected<SmallVector<size_t, 6>>
+axesOrFirst(ShapeContext &C, const IntList &Axes, size_t Rank, size_t Count) {
+  if (Axes.Present)
+    return normalizeAxes(C, Axes.Vals, Rank);
+  SmallVector<size_t, 6> R;
+  for (size_t I = 0; I < Count; ++I)
+    R.push_back(I);
+  return R;
+}
+
 inline IntList listFromAttr(ShapeContext &C, StringRef Name) {
   IntList L;
   if (Optional<ArrayRef<int64_t>> A = C.node().attrInts(Name)) {
@@ -401,24 +413,18 @@ template <bool FromInputs> inline Error slice(ShapeContext &C) {
   const Shape &S = X->Sh;
   size_t R = S.rank();
   // Which axes are sliced.
-  SmallVector<size_t, 6> AxisList;
   if (Axes.Present && !Axes.Known) {
     C.setOutput(0, X->Ty, Shape::unknownDims(R));
     return ok();
   }
-  if (Axes.Present) {
-    auto Norm = normalizeAxes(C, Axes.Vals, R);
-    if (!Norm)
-      return Norm.takeError();
-    AxisList = *Norm;
-  } else {
-    size_t N =
-        Starts.Known ? Starts.Vals.size() : (Ends.Known ? Ends.Vals.size() : R);
-    if (N > R)
-      return C.error("slice of " + Twine(N) + " axes on rank " + Twine(R));
-    for (size_t I = 0; I < N; ++I)
-      AxisList.push_back(I);
-  }
+  size_t Count =
+      Starts.Known ? Starts.Vals.size() : (Ends.Known ? Ends.Vals.size() : R);
+  if (!Axes.Present && Count > R)
+    return C.error("slice of " + Twine(Count) + " axes on rank " + Twine(R));
+  auto Norm = axesOrFirst(C, Axes, R, Count);
+  if (!Norm)
+    return Norm.takeError();
+  SmallVector<size_t, 6> AxisList = *Norm;
   if (!Starts.Known || !Ends.Known || (Steps.Present && !Steps.Known)) {
     Shape Out = S;
     for (size_t A : AxisList)
@@ -792,20 +798,28 @@ inline Error sameAs(ShapeContext &C, unsigned Out, unsigned In) {
   return ok();
 }
 
-/// X's shape with the dims from Axis on set to 1 (normalisation
-/// statistics); unknown rank when X's rank is unknown.
-inline Expected<Shape> statShape(ShapeContext &C, const Shape &X,
-                                 int64_t Axis) {
+/// The shape of the statistics of a normalisation of X over the dims from
+/// Axis on: X's shape with those dims set to 1; unknown rank when X's rank
+/// is unknown; None when Axis is out of range.
+inline Optional<Shape> normStatsShape(const Shape &X, int64_t Axis) {
   if (!X.hasRank())
     return Shape();
   Optional<size_t> A = normalizeAxis(Axis, X.rank());
   if (!A)
-    return C.error("axis " + Twine(Axis) + " is out of range for rank " +
-                   Twine(X.rank()));
+    return None;
   Shape S = X;
   for (size_t I = *A; I < S.rank(); ++I)
     S[I] = 1;
   return S;
+}
+
+/// normStatsShape for a shape function: an error when Axis is out of range.
+inline Expected<Shape> statShape(ShapeContext &C, const Shape &X,
+                                 int64_t Axis) {
+  if (Optional<Shape> S = normStatsShape(X, Axis))
+    return *S;
+  return C.error("axis " + Twine(Axis) + " is out of range for rank " +
+                 Twine(X.rank()));
 }
 
 /// Output 0 like input 0 (FastGelu, BiasGelu, Gelu, RotaryEmbedding, ...).
@@ -824,18 +838,12 @@ inline std::string opName(const SaveContext &C) {
   return C.Op.empty() ? C.node().OpType : C.Op;
 }
 
-/// Shape of the statistics of a normalisation over the dims from Axis on:
-/// the leading dims, then 1s.
+/// normStatsShape for a saved-tensor rule: unknown when X is absent or
+/// Axis out of range.
 inline Shape statsShape(const Value *X, int64_t Axis) {
-  if (!X || !X->Sh.hasRank())
+  if (!X)
     return Shape();
-  Optional<size_t> A = normalizeAxis(Axis, X->Sh.rank());
-  if (!A)
-    return Shape();
-  SmallVector<int64_t, 6> D(X->Sh.dims().begin(), X->Sh.dims().end());
-  for (size_t I = *A; I < D.size(); ++I)
-    D[I] = 1;
-  return Shape(D);
+  return normStatsShape(X->Sh, Axis).getValueOr(Shape());
 }
 
 /// mm/bmm/matmul/mul: self: grad @ other^T needs other; other needs self.

@@ -538,16 +538,10 @@ template <int Since> Error pad(ShapeContext &C) {
     C.setOutput(0, X->Ty, Shape::unknownDims(R));
     return ok();
   }
-  SmallVector<size_t, 6> AxisList;
-  if (Axes.Present) {
-    auto Norm = normalizeAxes(C, Axes.Vals, R);
-    if (!Norm)
-      return Norm.takeError();
-    AxisList = *Norm;
-  } else {
-    for (size_t I = 0; I < R; ++I)
-      AxisList.push_back(I);
-  }
+  auto Norm = axesOrFirst(C, Axes, R, R);
+  if (!Norm)
+    return Norm.takeError();
+  SmallVector<size_t, 6> AxisList = *Norm;
   size_t N = AxisList.size();
   if (Pads.Vals.size() != 2 * N)
     return C.error("pads has " + Twine(Pads.Vals.size()) + " entries for " +
