@@ -139,27 +139,6 @@ cl::opt<unsigned> TopNodes("n",
                                     "largest; the rest folded); 0 for all"),
                            cl::init(25), cl::cat(ToolCat));
 
-/// "400MiB", "1.5GiB", "1024": a size in bytes.
-Expected<uint64_t> parseSize(StringRef S) {
-  StringRef Num = S.trim();
-  uint64_t Mul = 1;
-  for (auto U : {std::make_pair("KiB", 1ull << 10),
-                 {"MiB", 1ull << 20},
-                 {"GiB", 1ull << 30},
-                 {"KB", 1000ull},
-                 {"MB", 1000000ull},
-                 {"GB", 1000000000ull},
-                 {"B", 1ull}})
-    if (Num.consume_back(U.first)) {
-      Mul = U.second;
-      break;
-    }
-  double V;
-  if (Num.trim().getAsDouble(V) || V < 0 || V * Mul > 1e18)
-    return makeError("invalid size '" + S + "' (examples: 400MiB, 1GiB, 0)");
-  return static_cast<uint64_t>(V * Mul);
-}
-
 struct ToolRun {
   std::string File;
   Diagnostics Diags;
