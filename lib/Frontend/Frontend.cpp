@@ -556,6 +556,17 @@ private:
                    std::vector<std::string> &CallStack);
   Error buildGraph(const onnx::GraphProto &GP, Graph &G, bool IsMain,
                    unsigned Depth);
+  // The steps of buildGraph.
+  Error addInitializers(const onnx::GraphProto &GP, Graph &G);
+  Error addGraphInputs(const onnx::GraphProto &GP, Graph &G, bool IsMain);
+  /// Creates F's node and its outputs (its inputs are connected once every
+  /// node of the graph exists).
+  Error addNode(const FlatNode &F, Graph &G);
+  Error connectInputs(Node &N, const onnx::NodeProto &NP, Graph &G);
+  /// Arity and attribute kinds, against ONNX's schema for N where the
+  /// installed library has one.
+  Error checkAgainstSchema(const Node &N, const onnx::NodeProto &NP);
+  Error addGraphOutputs(const onnx::GraphProto &GP, Graph &G);
   Error setTypeFromProto(Value &V, const onnx::TypeProto &TP, StringRef What,
                          bool Declared);
   Error addInitializer(const onnx::TensorProto &T, Graph &G);
@@ -1016,6 +1027,39 @@ Expected<Attribute> Builder::convertAttribute(const onnx::AttributeProto &A,
 Error Builder::buildGraph(const onnx::GraphProto &GP, Graph &G, bool IsMain,
                           unsigned Depth) {
   // Phase 1: every value this graph defines.
+  if (Error E = addInitializers(GP, G))
+    return E;
+  if (Error E = addGraphInputs(GP, G, IsMain))
+    return E;
+  // Inline function calls first so their outputs exist.
+  std::vector<FlatNode> Flat;
+  std::vector<std::string> CallStack;
+  if (Error E = flatten(GP.node(), M.OpsetImports, Flat, Depth, CallStack))
+    return E;
+  for (const FlatNode &F : Flat)
+    if (Error E = addNode(F, G))
+      return E;
+  // Phase 2: inputs, attributes and subgraphs, now that every name exists.
+  for (size_t I = 0; I < Flat.size(); ++I) {
+    Node &N = *G.Nodes[I];
+    const onnx::NodeProto &NP = Flat[I].Proto;
+    if (Error E = connectInputs(N, NP, G))
+      return E;
+    for (const onnx::AttributeProto &A : NP.attribute()) {
+      Expected<Attribute> Attr = convertAttribute(A, N, Depth);
+      if (!Attr)
+        return Attr.takeError();
+      N.Attrs[A.name()] = std::move(*Attr);
+    }
+    if (Error E = checkAgainstSchema(N, NP))
+      return E;
+  }
+  if (Error E = addGraphOutputs(GP, G))
+    return E;
+  return sortNodes(G);
+}
+
+Error Builder::addInitializers(const onnx::GraphProto &GP, Graph &G) {
   for (const onnx::TensorProto &T : GP.initializer())
     if (Error E = addInitializer(T, G))
       return E;
@@ -1028,6 +1072,11 @@ Error Builder::buildGraph(const onnx::GraphProto &GP, Graph &G, bool IsMain,
     if (Error E = addInitializer(T, G))
       return E;
   }
+  return Error::success();
+}
+
+Error Builder::addGraphInputs(const onnx::GraphProto &GP, Graph &G,
+                              bool IsMain) {
   for (const onnx::ValueInfoProto &VI : GP.input()) {
     if (Value *Init = G.findLocal(VI.name())) {
       // IR < 4: initializers are listed as inputs too; they stay weights.
@@ -1052,124 +1101,123 @@ Error Builder::buildGraph(const onnx::GraphProto &GP, Graph &G, bool IsMain,
       V->Kind = ValueKind::Parameter;
     G.Inputs.push_back(V);
   }
-  // Inline function calls first so their outputs exist.
-  std::vector<FlatNode> Flat;
-  std::vector<std::string> CallStack;
-  if (Error E = flatten(GP.node(), M.OpsetImports, Flat, Depth, CallStack))
-    return E;
-  for (FlatNode &F : Flat) {
-    Node *N = G.createNode();
-    const onnx::NodeProto &NP = F.Proto;
-    N->Name = NP.name();
-    N->Domain = canonicalDomain(NP.domain());
-    N->OpType = NP.op_type();
-    N->OpsetVersion = F.Version >= 0 ? F.Version : opsetFor(N->Domain);
-    if (N->OpType.empty())
-      return makeError(describeNode(*N) + ": node has no op_type");
-    if (N->OpsetVersion < 0) {
-      if (N->Domain.empty())
-        return makeError(describeNode(*N) +
-                         ": the model imports no ai.onnx opset");
-      Diags.note(describeNode(*N) + ": domain '" + N->Domain +
-                 "' is not in the model's opset_import; assuming version 1");
-      N->OpsetVersion = 1;
+  return Error::success();
+}
+
+Error Builder::addNode(const FlatNode &F, Graph &G) {
+  Node *N = G.createNode();
+  const onnx::NodeProto &NP = F.Proto;
+  N->Name = NP.name();
+  N->Domain = canonicalDomain(NP.domain());
+  N->OpType = NP.op_type();
+  N->OpsetVersion = F.Version >= 0 ? F.Version : opsetFor(N->Domain);
+  if (N->OpType.empty())
+    return makeError(describeNode(*N) + ": node has no op_type");
+  if (N->OpsetVersion < 0) {
+    if (N->Domain.empty())
+      return makeError(describeNode(*N) +
+                       ": the model imports no ai.onnx opset");
+    Diags.note(describeNode(*N) + ": domain '" + N->Domain +
+               "' is not in the model's opset_import; assuming version 1");
+    N->OpsetVersion = 1;
+  }
+  for (const std::string &O : NP.output()) {
+    if (O.empty()) {
+      N->Outputs.push_back(nullptr);
+      continue;
     }
-    for (const std::string &O : NP.output()) {
-      if (O.empty()) {
-        N->Outputs.push_back(nullptr);
-        continue;
-      }
-      Value *V = G.createValue(O);
-      if (!V) {
-        Value *Old = G.findLocal(O);
-        if (Old && Old->Producer)
-          return makeError(describeNode(*N) + ": output '" + O +
-                           "' is also produced by " +
-                           describeNode(*Old->Producer));
+    Value *V = G.createValue(O);
+    if (!V) {
+      Value *Old = G.findLocal(O);
+      if (Old && Old->Producer)
         return makeError(describeNode(*N) + ": output '" + O +
-                         "' redefines a graph input or initializer");
+                         "' is also produced by " +
+                         describeNode(*Old->Producer));
+      return makeError(describeNode(*N) + ": output '" + O +
+                       "' redefines a graph input or initializer");
+    }
+    V->Producer = N;
+    V->ProducerOutput = N->Outputs.size();
+    V->Kind = N->OpType == "Constant" && N->Domain.empty()
+                  ? ValueKind::Constant
+                  : ValueKind::Activation;
+    N->Outputs.push_back(V);
+  }
+  return Error::success();
+}
+
+Error Builder::connectInputs(Node &N, const onnx::NodeProto &NP, Graph &G) {
+  for (const std::string &In : NP.input()) {
+    if (In.empty()) {
+      N.Inputs.push_back(nullptr);
+      continue;
+    }
+    Value *V = G.lookup(In);
+    if (!V)
+      return makeError(describeNode(N) + ": input '" + In +
+                       "' is not produced by any node, nor a graph input "
+                       "or initializer");
+    N.Inputs.push_back(V);
+    if (V->Parent == &G) {
+      V->Users.push_back(&N);
+      continue;
+    }
+    // An outer value read inside a subgraph: each enclosing owner node up
+    // to the value's graph reads it implicitly.
+    for (Graph *Sub = &G; Sub && Sub != V->Parent; Sub = Sub->Parent) {
+      Node *Owner = Sub->OwnerNode;
+      if (!Owner)
+        break;
+      if (!is_contained(Owner->ImplicitInputs, V)) {
+        Owner->ImplicitInputs.push_back(V);
+        if (Owner->Parent == V->Parent)
+          V->Users.push_back(Owner);
       }
-      V->Producer = N;
-      V->ProducerOutput = N->Outputs.size();
-      V->Kind = N->OpType == "Constant" && N->Domain.empty()
-                    ? ValueKind::Constant
-                    : ValueKind::Activation;
-      N->Outputs.push_back(V);
     }
   }
-  // Phase 2: inputs, attributes and subgraphs, now that every name exists.
-  for (size_t I = 0; I < Flat.size(); ++I) {
-    Node *N = G.Nodes[I].get();
-    const onnx::NodeProto &NP = Flat[I].Proto;
-    for (const std::string &In : NP.input()) {
-      if (In.empty()) {
-        N->Inputs.push_back(nullptr);
-        continue;
-      }
-      Value *V = G.lookup(In);
-      if (!V)
-        return makeError(describeNode(*N) + ": input '" + In +
-                         "' is not produced by any node, nor a graph input "
-                         "or initializer");
-      N->Inputs.push_back(V);
-      if (V->Parent == &G) {
-        V->Users.push_back(N);
-        continue;
-      }
-      // An outer value read inside a subgraph: each enclosing owner node up
-      // to the value's graph reads it implicitly.
-      for (Graph *Sub = &G; Sub && Sub != V->Parent; Sub = Sub->Parent) {
-        Node *Owner = Sub->OwnerNode;
-        if (!Owner)
-          break;
-        if (!is_contained(Owner->ImplicitInputs, V)) {
-          Owner->ImplicitInputs.push_back(V);
-          if (Owner->Parent == V->Parent)
-            V->Users.push_back(Owner);
-        }
-      }
-    }
-    for (const onnx::AttributeProto &A : NP.attribute()) {
-      Expected<Attribute> Attr = convertAttribute(A, *N, Depth);
-      if (!Attr)
-        return Attr.takeError();
-      N->Attrs[A.name()] = std::move(*Attr);
-    }
-    // Arity check against ONNX's schema where the library has one. Only
-    // for opsets the library knows: a newer opset may have changed the op
-    // (ReduceMean-18 takes its axes as a second input; ONNX 1.12 knows
-    // ReduceMean-13 only).
-    if (const onnx::OpSchema *S = schemaFor(*N)) {
-      int NIn = NP.input_size(), NOut = NP.output_size();
-      if (NIn < S->min_input() || NIn > S->max_input())
-        return makeError(describeNode(*N) + ": has " + Twine(NIn) + " input" +
-                         (NIn == 1 ? "" : "s") + "; " + N->qualifiedOp() + "-" +
-                         Twine(S->since_version()) + " takes " +
-                         describeArity(S->min_input(), S->max_input()));
-      if (NOut < S->min_output() || NOut > S->max_output())
-        return makeError(describeNode(*N) + ": has " + Twine(NOut) + " output" +
-                         (NOut == 1 ? "" : "s") + "; " + N->qualifiedOp() +
-                         "-" + Twine(S->since_version()) + " has " +
-                         describeArity(S->min_output(), S->max_output()));
-      // Attribute kinds, and required attributes, as the schema says.
-      for (const onnx::AttributeProto &A : NP.attribute()) {
-        auto It = S->attributes().find(A.name());
-        if (It == S->attributes().end() || A.type() == It->second.type ||
-            !A.ref_attr_name().empty())
-          continue;
-        return makeError(
-            describeNode(*N) + ": attribute '" + A.name() + "' is " +
-            onnx::AttributeProto_AttributeType_Name(A.type()) + "; " +
-            N->qualifiedOp() + "-" + Twine(S->since_version()) + " expects " +
-            onnx::AttributeProto_AttributeType_Name(It->second.type));
-      }
-      for (const auto &KV : S->attributes())
-        if (KV.second.required && !N->attr(KV.first))
-          return makeError(describeNode(*N) + ": missing required attribute '" +
-                           KV.first + "' of " + N->qualifiedOp() + "-" +
-                           Twine(S->since_version()));
-    }
+  return Error::success();
+}
+
+Error Builder::checkAgainstSchema(const Node &N, const onnx::NodeProto &NP) {
+  // Arity check against ONNX's schema where the library has one. Only for
+  // opsets the library knows: a newer opset may have changed the op
+  // (ReduceMean-18 takes its axes as a second input; ONNX 1.12 knows
+  // ReduceMean-13 only).
+  const onnx::OpSchema *S = schemaFor(N);
+  if (!S)
+    return Error::success();
+  int NIn = NP.input_size(), NOut = NP.output_size();
+  if (NIn < S->min_input() || NIn > S->max_input())
+    return makeError(describeNode(N) + ": has " + Twine(NIn) + " input" +
+                     (NIn == 1 ? "" : "s") + "; " + N.qualifiedOp() + "-" +
+                     Twine(S->since_version()) + " takes " +
+                     describeArity(S->min_input(), S->max_input()));
+  if (NOut < S->min_output() || NOut > S->max_output())
+    return makeError(describeNode(N) + ": has " + Twine(NOut) + " output" +
+                     (NOut == 1 ? "" : "s") + "; " + N.qualifiedOp() + "-" +
+                     Twine(S->since_version()) + " has " +
+                     describeArity(S->min_output(), S->max_output()));
+  // Attribute kinds, and required attributes, as the schema says.
+  for (const onnx::AttributeProto &A : NP.attribute()) {
+    auto It = S->attributes().find(A.name());
+    if (It == S->attributes().end() || A.type() == It->second.type ||
+        !A.ref_attr_name().empty())
+      continue;
+    return makeError(describeNode(N) + ": attribute '" + A.name() + "' is " +
+                     onnx::AttributeProto_AttributeType_Name(A.type()) + "; " +
+                     N.qualifiedOp() + "-" + Twine(S->since_version()) +
+                     " expects " +
+                     onnx::AttributeProto_AttributeType_Name(It->second.type));
   }
+  for (const auto &KV : S->attributes())
+    if (KV.second.required && !N.attr(KV.first))
+      return makeError(describeNode(N) + ": missing required attribute '" +
+                       KV.first + "' of " + N.qualifiedOp() + "-" +
+                       Twine(S->since_version()));
+  return Error::success();
+}
+
+Error Builder::addGraphOutputs(const onnx::GraphProto &GP, Graph &G) {
   for (const onnx::ValueInfoProto &VI : GP.value_info())
     if (Value *V = G.findLocal(VI.name()))
       if (Error E = setTypeFromProto(*V, VI.type(), "value_info", true))
@@ -1185,7 +1233,7 @@ Error Builder::buildGraph(const onnx::GraphProto &GP, Graph &G, bool IsMain,
     V->IsGraphOutput = true;
     G.Outputs.push_back(V);
   }
-  return sortNodes(G);
+  return Error::success();
 }
 
 Error Builder::sortNodes(Graph &G) {
