@@ -139,6 +139,51 @@ cl::opt<unsigned> TopNodes("n",
                                     "largest; the rest folded); 0 for all"),
                            cl::init(25), cl::cat(ToolCat));
 
+/// A DimBindingError worded for --dim and --default-dim.
+std::string describeDimBinding(const DimBindingError &D) {
+  switch (D.K) {
+  case DimBindingError::NotPositive:
+    return ("--dim " + D.Name + "=" + Twine(D.Value) +
+            ": a dim must be bound to a positive number")
+        .str();
+  case DimBindingError::DefaultNotPositive:
+    return ("--default-dim=" + Twine(D.Value) +
+            ": a dim must be bound to a positive number")
+        .str();
+  case DimBindingError::BoundTwice:
+    return ("--dim " + D.Name + " is bound twice, to " + Twine(D.Value) +
+            " and " + Twine(D.Other))
+        .str();
+  case DimBindingError::Unbound: {
+    std::string Names, Example;
+    for (const auto &E : D.Examples) {
+      Names += (Names.empty() ? "" : ", ") + E.first;
+      Example += " --dim " + E.first + "=" + std::to_string(E.second);
+    }
+    return "unbound symbolic dim" +
+           std::string(D.Examples.size() > 1 ? "s " : " ") + Names +
+           "; bind with:" + Example;
+  }
+  case DimBindingError::Unused:
+    return "--dim " + D.Name + " matches no symbolic dim of the model's inputs";
+  }
+  llvm_unreachable("unknown DimBindingError kind");
+}
+
+/// The frontend's structured errors worded for the flags; other errors as
+/// they are.
+Error describeLoadError(Error E) {
+  return handleErrors(
+      std::move(E),
+      [](const DimBindingError &D) { return makeError(describeDimBinding(D)); },
+      [](const LooksLikeTextError &T) {
+        return makeError("not a valid ONNX model: " + T.Problem +
+                         " (the file looks like text; for ONNX textual "
+                         "syntax or protobuf text format, use "
+                         "--input-format=text or --input-format=textproto)");
+      });
+}
+
 struct ToolRun {
   std::string File;
   Diagnostics Diags;
@@ -239,21 +284,14 @@ int runVramOpt(int Argc, char **Argv) {
                               "and prints one summary row each; it does not "
                               "combine with --print-ir, --passes or --trace"));
   LO.Dims = DimList->front();
-  if (DefaultDim.getNumOccurrences()) {
-    if (DefaultDim <= 0)
-      return Run.fail(makeError("--default-dim=" + Twine(DefaultDim) +
-                                ": a dim must be bound to a positive number"));
+  if (DefaultDim.getNumOccurrences())
     LO.DefaultDim = DefaultDim;
-  }
   LO.ParamInputs = ParamInputs;
   LO.DataInputs = DataInputs;
   LO.Buffers = Buffers;
-  for (const std::string *R : {&LO.ParamInputs, &LO.DataInputs, &LO.Buffers}) {
-    std::string Err;
-    if (!R->empty() && !Regex(*R).isValid(Err))
-      return Run.fail(
-          makeError("invalid regular expression '" + *R + "': " + Err));
-  }
+  LO.DescribeDimWarning = describeDimBinding;
+  if (Error E = LO.validate())
+    return Run.fail(describeLoadError(std::move(E)));
 
   // --time-passes: wall, user and system time of the load, each pass and
   // the report; the group prints itself to stderr when destroyed.
@@ -293,7 +331,7 @@ int runVramOpt(int Argc, char **Argv) {
   auto Parsed = ParsedModel::parse(InputFile, LO);
   Stop(ParseT);
   if (!Parsed)
-    return Run.fail(Parsed.takeError());
+    return Run.fail(describeLoadError(Parsed.takeError()));
 
   AnalysisOptions AO;
   AO.Strict = Strict;
@@ -343,7 +381,7 @@ int runVramOpt(int Argc, char **Argv) {
       auto M = (*Parsed)->build(LO, Run.Diags);
       Stop(BuildT);
       if (!M)
-        return Run.fail(M.takeError());
+        return Run.fail(describeLoadError(M.takeError()));
       CostContext Ctx(**M, AO, CO, Run.Diags);
       if (Error E = runPipeline(Ctx, Instrument))
         return Run.fail(std::move(E));
@@ -360,7 +398,7 @@ int runVramOpt(int Argc, char **Argv) {
   auto M = (*Parsed)->build(LO, Run.Diags);
   Stop(BuildT);
   if (!M)
-    return Run.fail(M.takeError());
+    return Run.fail(describeLoadError(M.takeError()));
   CostContext Ctx(**M, AO, CO, Run.Diags);
   PassManager PM(Ctx, Instrument);
   if (Error E = PM.runPipeline(*Pipeline, Out.os()))

@@ -83,27 +83,32 @@ InputFormat sniffFormat(StringRef Name, StringRef Buf) {
   return InputFormat::Binary;
 }
 
-/// What a buffer that is not a binary ONNX model looks like, as a suffix
-/// for the error: " (the file looks like a PNG image)", or "".
-std::string guessContent(StringRef Buf) {
-  const char *What = nullptr;
+/// What a buffer that is not a binary ONNX model looks like, by its magic
+/// number ("a PNG image"), or null.
+const char *guessBinaryContent(StringRef Buf) {
   if (Buf.startswith("\x89PNG\r\n\x1a\n"))
-    What = "a PNG image";
-  else if (Buf.startswith("PK\x03\x04"))
-    What = "a zip archive (a PyTorch checkpoint?)";
-  else if (Buf.startswith("\x1f\x8b"))
-    What = "gzip-compressed data";
-  else if (Buf.startswith("\x93NUMPY"))
-    What = "a NumPy array";
-  else if (Buf.startswith("\x80\x02") || Buf.startswith("\x80\x04"))
-    What = "a Python pickle";
-  else if (all_of(Buf.take_front(512),
-                  [](char C) { return isPrint(C) || isSpace(C); }))
-    What = "text; for ONNX textual syntax or protobuf text format, use "
-           "--input-format=text or --input-format=textproto";
-  if (!What)
-    return "";
-  return std::string(" (the file looks like ") + What + ")";
+    return "a PNG image";
+  if (Buf.startswith("PK\x03\x04"))
+    return "a zip archive (a PyTorch checkpoint?)";
+  if (Buf.startswith("\x1f\x8b"))
+    return "gzip-compressed data";
+  if (Buf.startswith("\x93NUMPY"))
+    return "a NumPy array";
+  if (Buf.startswith("\x80\x02") || Buf.startswith("\x80\x04"))
+    return "a Python pickle";
+  return nullptr;
+}
+
+/// "not a valid ONNX model: PROBLEM", with a guess at what Buf is instead;
+/// text gets a LooksLikeTextError (another InputFormat may read it).
+Error notAModel(StringRef Problem, StringRef Buf) {
+  if (const char *What = guessBinaryContent(Buf))
+    return makeError("not a valid ONNX model: " + Problem +
+                     " (the file looks like " + What + ")");
+  if (all_of(Buf.take_front(512),
+             [](char C) { return isPrint(C) || isSpace(C); }))
+    return make_error<LooksLikeTextError>(Problem.str());
+  return makeError("not a valid ONNX model: " + Problem);
 }
 
 //===----------------------------------------------------------------------===//
@@ -303,15 +308,12 @@ Error parseModelProto(StringRef Buf, InputFormat Fmt, onnx::ModelProto &MP) {
       static_cast<int>(ToParse.size()));
   In.SetRecursionLimit(200);
   if (!MP.ParseFromCodedStream(&In) || !In.ConsumedEntireMessage())
-    return makeError("not a valid ONNX model: the protobuf is malformed or "
-                     "truncated" +
-                     guessContent(Buf));
+    return notAModel("the protobuf is malformed or truncated", Buf);
   // A few bytes of anything can parse as a protobuf with unknown fields; a
   // binary model without a graph is far more likely truncated or not ONNX.
   if (!MP.has_graph())
-    return makeError("not a valid ONNX model: no graph found (the file is "
-                     "truncated or not an ONNX model)" +
-                     guessContent(Buf));
+    return notAModel(
+        "no graph found (the file is truncated or not an ONNX model)", Buf);
   return Error::success();
 }
 
@@ -754,7 +756,7 @@ bool Builder::isParamInput(const Value &V, bool HasStaticShape) {
 
 /// Initializers that are a framework's registered buffers rather than
 /// trainable parameters (they get no gradient and no optimizer state):
-/// --buffers REGEX, else names whose last component is a mask or a rotary
+/// LoadOptions::Buffers, else names whose last component is a mask or a rotary
 /// cache, or a [1, 1, N, N] tensor (a causal mask).
 bool Builder::isBuffer(const Value &V) {
   if (BuffersRe)
@@ -802,38 +804,33 @@ Error Builder::bindDims(const onnx::GraphProto &GP) {
   }
   for (const auto &D : Opts.Dims) {
     if (D.second <= 0)
-      return makeError("--dim " + D.first + "=" + Twine(D.second) +
-                       ": a dim must be bound to a positive number");
+      return make_error<DimBindingError>(DimBindingError::NotPositive, D.first,
+                                         D.second);
     auto Ins = Bindings.emplace(D.first, D.second);
     if (!Ins.second && Ins.first->second != D.second)
-      return makeError("--dim " + D.first + " is bound twice, to " +
-                       Twine(Ins.first->second) + " and " + Twine(D.second));
-    if (!is_contained(Names, D.first))
-      Diags.note("--dim " + D.first +
-                 " matches no symbolic dim of the "
-                 "model's inputs");
+      return make_error<DimBindingError>(DimBindingError::BoundTwice, D.first,
+                                         Ins.first->second, D.second);
+    if (!is_contained(Names, D.first)) {
+      DimBindingError Unused(DimBindingError::Unused, D.first);
+      Diags.note(Opts.DescribeDimWarning ? Opts.DescribeDimWarning(Unused)
+                                         : Unused.message());
+    }
   }
-  std::vector<std::string> Unbound;
+  // Each unbound name, with a value for an example binding: 128 for what
+  // looks like a sequence length, else 1.
+  std::vector<std::pair<std::string, int64_t>> Unbound;
   for (const std::string &N : Names)
     if (!Bindings.count(N)) {
       if (Opts.DefaultDim)
         Bindings[N] = *Opts.DefaultDim;
       else
-        Unbound.push_back(N);
+        Unbound.emplace_back(N, N.find("seq") != std::string::npos ||
+                                        N.find("len") != std::string::npos
+                                    ? 128
+                                    : 1);
     }
-  if (!Unbound.empty()) {
-    std::string List = join(Unbound, ", ");
-    std::string Example;
-    for (const std::string &N : Unbound)
-      Example += " --dim " + N + "=" +
-                 (N.find("seq") != std::string::npos ||
-                          N.find("len") != std::string::npos
-                      ? "128"
-                      : "1");
-    return makeError("unbound symbolic dim" +
-                     Twine(Unbound.size() > 1 ? "s" : "") + " " + List +
-                     "; bind with:" + Example);
-  }
+  if (!Unbound.empty())
+    return make_error<DimBindingError>(std::move(Unbound));
   for (const std::string &N : Names)
     M.DimBindings[N] = Bindings[N];
   return Error::success();
