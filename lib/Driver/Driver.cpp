@@ -1,17 +1,25 @@
 //===- Driver.cpp - The vram-opt driver -----------------------------------===//
+//
+// The only code that reads command-line flags: it turns them into the
+// libraries' option structs (whose own validate() and parse functions check
+// the values), words the libraries' structured errors in terms of the flags,
+// and runs the stages in order.
+//
+//===----------------------------------------------------------------------===//
 
 #include "vram/Driver/Driver.h"
+#include "vram/Cost/Recipes.h"
 #include "vram/Frontend/Frontend.h"
 #include "vram/Pipeline/Pipeline.h"
 #include "vram/Report/Views.h"
 
-#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/Regex.h"
 #include "llvm/Support/Timer.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
@@ -23,6 +31,10 @@ using namespace llvm;
 namespace vram {
 
 namespace {
+
+//===----------------------------------------------------------------------===//
+// Options
+//===----------------------------------------------------------------------===//
 
 cl::OptionCategory ToolCat("vram-opt options");
 
@@ -95,26 +107,20 @@ cl::opt<Mode> RunMode("mode", cl::desc("What to price"),
                                             "serving: weights + forward "
                                             "working set")),
                       cl::init(Mode::Train), cl::cat(ToolCat));
-cl::opt<std::string> RecipeName(
-    "recipe",
-    cl::desc("Precision recipe: mixed (default, 20 B/param with Adam), fp32 "
-             "(24), megatron (18), zero (16), torch-fp32 (16), torch-amp (18)"),
-    cl::init("mixed"), cl::cat(ToolCat));
+// The help of --recipe, --optimizer and --recipe-term is set from the tables
+// before the flags are parsed (see parseCommandLine).
+cl::opt<std::string> RecipeName("recipe", cl::init(CostOptions().Recipe),
+                                cl::cat(ToolCat));
 cl::opt<std::string> OptimizerName("optimizer",
-                                   cl::desc("sgd, momentum, adam (default) or "
-                                            "adamw"),
-                                   cl::init("adam"), cl::cat(ToolCat));
+                                   cl::init(CostOptions().Optimizer),
+                                   cl::cat(ToolCat));
 cl::opt<std::string> ActivationDType(
     "activation-dtype",
     cl::desc("Store floating-point activations in this dtype (f32, f16, "
              "bf16, ...), overriding the recipe"),
     cl::cat(ToolCat));
-cl::list<std::string> RecipeTerms(
-    "recipe-term",
-    cl::desc("Override one recipe term, bytes per parameter: weights, "
-             "master_weights, weight_copies, gradients, master_gradients, "
-             "optimizer_state (repeatable)"),
-    cl::value_desc("TERM=BYTES"), cl::cat(ToolCat));
+cl::list<std::string> RecipeTerms("recipe-term", cl::value_desc("TERM=BYTES"),
+                                  cl::cat(ToolCat));
 cl::opt<std::string>
     Overhead("framework-overhead",
              cl::desc("Framework overhead (CUDA context, workspaces): bytes or "
@@ -138,6 +144,10 @@ cl::opt<unsigned> TopNodes("n",
                            cl::desc("Rows of the per-node table in text (the "
                                     "largest; the rest folded); 0 for all"),
                            cl::init(25), cl::cat(ToolCat));
+
+//===----------------------------------------------------------------------===//
+// The libraries' options, built from the flags
+//===----------------------------------------------------------------------===//
 
 /// A DimBindingError worded for --dim and --default-dim.
 std::string describeDimBinding(const DimBindingError &D) {
@@ -184,25 +194,10 @@ Error describeLoadError(Error E) {
       });
 }
 
-struct ToolRun {
-  std::string File;
-  Diagnostics Diags;
-
-  int fail(Error E) {
-    std::string Msg = toString(std::move(E));
-    printWarnings();
-    WithColor::error(errs(), "vram-opt") << File << ": " << Msg << '\n';
-    return 1;
-  }
-  /// Each distinct warning once, in the order first raised (a sweep raises
-  /// the same ones for every binding).
-  void printWarnings() {
-    StringSet<> Seen;
-    for (const std::string &W : Diags.warnings())
-      if (Seen.insert(W).second)
-        WithColor::warning(errs(), "vram-opt") << File << ": " << W << '\n';
-  }
-};
+/// A library's error about a flag's value, prefixed with the flag.
+Error prefixError(const Twine &Prefix, Error E) {
+  return makeError(Prefix + toString(std::move(E)));
+}
 
 using Binding = std::vector<std::pair<std::string, int64_t>>;
 
@@ -244,46 +239,29 @@ Expected<std::vector<Binding>> parseDims() {
   return Out;
 }
 
-} // namespace
+/// --passes as pipeline steps (every pass when empty).
+Expected<std::vector<PipelineStep>> parsePassesFlag() {
+  auto Steps = parsePipeline(Passes);
+  if (!Steps)
+    return makeError("--passes: " + toString(Steps.takeError()) +
+                     " (see --list-passes)");
+  return Steps;
+}
 
-int runVramOpt(int Argc, char **Argv) {
-  InitLLVM X(Argc, Argv);
-  cl::HideUnrelatedOptions(ToolCat);
-  cl::ParseCommandLineOptions(
-      Argc, Argv,
-      "vram-opt: accelerator memory analysis of ONNX transformer models\n\n"
-      "  Reads an ONNX model (binary .onnx, textual .onnxtxt, .textproto; '-'\n"
-      "  for stdin), binds symbolic dims, propagates shapes and reports where\n"
-      "  the memory of training or serving it goes.\n");
+/// A sweep prints one summary row per binding, nothing else.
+Error checkSweepFlags(ArrayRef<Binding> Bindings) {
+  if (Bindings.size() > 1 && (PrintIR || !Passes.empty() || !TraceFile.empty()))
+    return makeError("--dim with several values sweeps the bindings "
+                     "and prints one summary row each; it does not "
+                     "combine with --print-ir, --passes or --trace");
+  return Error::success();
+}
 
-  if (ListPasses) {
-    for (const PassInfo &P : allPasses())
-      outs() << P.Name << "  " << P.Description << '\n';
-    return 0;
-  }
-
-  ToolRun Run;
-  Run.File = InputFile == "-" ? std::string("<stdin>") : InputFile.getValue();
-  Run.Diags.Strict = Strict;
-
-  auto DimList = parseDims();
-  if (!DimList)
-    return Run.fail(DimList.takeError());
-  auto Pipeline = parsePipeline(Passes);
-  if (!Pipeline)
-    return Run.fail(
-        createStringError(inconvertibleErrorCode(),
-                          "--passes: " + toString(Pipeline.takeError()) +
-                              " (see --list-passes)"));
-
+/// The load options, with the first binding.
+Expected<LoadOptions> buildLoadOptions(const Binding &First) {
   LoadOptions LO;
   LO.Format = Format;
-  bool Sweep = DimList->size() > 1;
-  if (Sweep && (PrintIR || !Passes.empty() || !TraceFile.empty()))
-    return Run.fail(makeError("--dim with several values sweeps the bindings "
-                              "and prints one summary row each; it does not "
-                              "combine with --print-ir, --passes or --trace"));
-  LO.Dims = DimList->front();
+  LO.Dims = First;
   if (DefaultDim.getNumOccurrences())
     LO.DefaultDim = DefaultDim;
   LO.ParamInputs = ParamInputs;
@@ -291,142 +269,396 @@ int runVramOpt(int Argc, char **Argv) {
   LO.Buffers = Buffers;
   LO.DescribeDimWarning = describeDimBinding;
   if (Error E = LO.validate())
-    return Run.fail(describeLoadError(std::move(E)));
+    return describeLoadError(std::move(E));
+  return LO;
+}
 
-  // --time-passes: wall, user and system time of the load, each pass and
-  // the report; the group prints itself to stderr when destroyed.
-  TimerGroup Timers("vram-opt", "vram-opt time report");
-  auto timed = [&](StringRef Name, StringRef Desc) {
-    return std::make_unique<Timer>(Name, Desc, Timers);
-  };
-  std::vector<std::unique_ptr<Timer>> Owned;
-  auto Start = [&](StringRef Name, StringRef Desc) -> Timer * {
-    if (!TimePasses)
-      return nullptr;
-    Owned.push_back(timed(Name, Desc));
-    Owned.back()->startTimer();
-    return Owned.back().get();
-  };
-  auto Stop = [](Timer *T) {
-    if (T)
-      T->stopTimer();
-  };
-  // Each pass's timer, started and stopped by the pass manager.
-  std::map<const PassInfo *, std::unique_ptr<Timer>> PassTimers;
-  PassInstrumentation Instrument;
-  if (TimePasses) {
-    Instrument.BeforePass = [&](const PassInfo &P) {
-      std::unique_ptr<Timer> &T = PassTimers[&P];
-      if (!T)
-        T = timed(P.Name, P.Name);
-      T->startTimer();
-    };
-    Instrument.AfterPass = [&](const PassInfo &P) {
-      PassTimers[&P]->stopTimer();
-    };
-  }
-
-  // Parsed once; the IR is built for each binding (one, or a sweep).
-  Timer *ParseT = Start("parse", "parse");
-  auto Parsed = ParsedModel::parse(InputFile, LO);
-  Stop(ParseT);
-  if (!Parsed)
-    return Run.fail(describeLoadError(Parsed.takeError()));
-
-  AnalysisOptions AO;
-  AO.Strict = Strict;
-  AO.Fusion = !AsWritten;
-  AO.FreezeRegex = Freeze;
+/// The cost options. The names of the recipe, the optimizer and the terms
+/// are checked against the tables when the passes run (see runSteps).
+Expected<CostOptions> buildCostOptions() {
   CostOptions CO;
   CO.RunMode = RunMode;
   CO.Recipe = RecipeName;
   CO.Optimizer = OptimizerName;
   if (!ActivationDType.empty()) {
-    CO.ActivationDType = dtypeFromName(ActivationDType);
-    if (!CO.ActivationDType || !isFloatingPoint(*CO.ActivationDType))
-      return Run.fail(makeError("--activation-dtype: '" + ActivationDType +
-                                "' is not a floating-point dtype"));
+    Expected<DType> Ty = parseActivationDType(ActivationDType);
+    if (!Ty)
+      return prefixError("--activation-dtype: ", Ty.takeError());
+    CO.ActivationDType = *Ty;
   }
   for (const std::string &T : RecipeTerms) {
-    StringRef Key, Val;
-    std::tie(Key, Val) = StringRef(T).split('=');
-    double B;
-    if (Key.empty() || Val.getAsDouble(B) || B < 0)
-      return Run.fail(makeError("--recipe-term '" + T +
-                                "': expected TERM=BYTES, for example "
-                                "--recipe-term optimizer_state=4"));
-    CO.TermOverrides.emplace_back(Key.str(), B);
+    auto Term = parseTermOverride(T);
+    if (!Term)
+      return makeError("--recipe-term '" + T +
+                       "': " + toString(Term.takeError()) +
+                       ", for example --recipe-term optimizer_state=4");
+    CO.TermOverrides.push_back(std::move(*Term));
   }
-  auto OverheadBytes = parseSize(Overhead);
+  Expected<uint64_t> OverheadBytes = parseSize(Overhead);
   if (!OverheadBytes)
-    return Run.fail(OverheadBytes.takeError());
+    return OverheadBytes.takeError();
   CO.OverheadBytes = *OverheadBytes;
-  if (!Freeze.empty()) {
-    std::string Err;
-    if (!Regex(Freeze).isValid(Err))
-      return Run.fail(
-          makeError("invalid regular expression '" + Freeze + "': " + Err));
-  }
+  return CO;
+}
+
+Expected<AnalysisOptions> buildAnalysisOptions() {
+  AnalysisOptions AO;
+  AO.Strict = Strict;
+  AO.Fusion = !AsWritten;
+  AO.FreezeRegex = Freeze;
+  if (Error E = AO.validate())
+    return std::move(E);
+  return AO;
+}
+
+ReportOptions buildReportOptions() {
+  ReportOptions RO;
+  RO.Format = ReportFormat;
+  RO.TopNodes = TopNodes;
+  return RO;
+}
+
+/// Opens Path for writing ("-": stdout), kept only if keep() is called;
+/// What ("output", "trace") names it in the error.
+Expected<std::unique_ptr<ToolOutputFile>> openOutput(StringRef Path,
+                                                     StringRef What) {
   std::error_code EC;
-  ToolOutputFile Out(OutputFile, EC, sys::fs::OF_None);
+  auto File = std::make_unique<ToolOutputFile>(Path, EC, sys::fs::OF_None);
   if (EC)
-    return Run.fail(makeError("cannot open output file '" + OutputFile +
-                              "': " + EC.message()));
+    return makeError("cannot open " + What + " file '" + Path +
+                     "': " + EC.message());
+  return std::move(File);
+}
 
-  if (Sweep) {
-    std::vector<SweepPoint> Points;
-    for (const Binding &B : *DimList) {
-      LO.Dims = B;
-      Timer *BuildT = Start("build", "build IR, bind dims (per binding)");
-      auto M = (*Parsed)->build(LO, Run.Diags);
-      Stop(BuildT);
-      if (!M)
-        return Run.fail(describeLoadError(M.takeError()));
-      CostContext Ctx(**M, AO, CO, Run.Diags);
-      if (Error E = runPipeline(Ctx, Instrument))
-        return Run.fail(std::move(E));
-      Points.push_back(makeSweepPoint(Ctx));
-    }
-    printSweep(Points, ReportFormat, Out.os());
-    Out.os().flush();
-    Run.printWarnings();
-    Out.keep();
-    return 0;
+/// Whether running P runs the pass named Name: P itself, or a pass P
+/// requires, directly or not.
+bool runsPass(const PassInfo &P, StringRef Name) {
+  SmallVector<const PassInfo *, 8> Work = {&P};
+  SmallPtrSet<const PassInfo *, 8> Seen;
+  while (!Work.empty()) {
+    const PassInfo *Cur = Work.pop_back_val();
+    if (!Cur || !Seen.insert(Cur).second)
+      continue;
+    if (Cur->Name == Name)
+      return true;
+    SmallVector<StringRef, 4> Required;
+    Cur->Requires.split(Required, ',', -1, /*KeepEmpty=*/false);
+    for (StringRef R : Required)
+      Work.push_back(findPass(R.trim()));
+  }
+  return false;
+}
+
+/// Appends to Order the passes that the pass manager, running P, runs
+/// before the pass named Target: each pass's requirements first, in their
+/// listed order, skipping those in Ran. True once Target is reached.
+bool collectPassesBefore(const PassInfo &P, StringRef Target,
+                         SmallPtrSetImpl<const PassInfo *> &Ran,
+                         std::vector<const PassInfo *> &Order) {
+  SmallVector<StringRef, 4> Required;
+  P.Requires.split(Required, ',', -1, /*KeepEmpty=*/false);
+  for (StringRef R : Required) {
+    const PassInfo *Dep = findPass(R.trim());
+    if (Dep && !Ran.count(Dep) && collectPassesBefore(*Dep, Target, Ran, Order))
+      return true;
+  }
+  if (P.Name == Target)
+    return true;
+  Ran.insert(&P);
+  Order.push_back(&P);
+  return false;
+}
+
+/// Runs Steps. The names of the recipe, the optimizer and the term overrides
+/// are checked right before the cost pass first runs, where the cost pass
+/// would reject them: the model's own errors, and the errors and warnings
+/// of the passes before, come first.
+Error runSteps(PassManager &PM, const CostOptions &CO,
+               ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
+  size_t First =
+      find_if(Steps,
+              [](const PipelineStep &S) { return runsPass(*S.Pass, "cost"); }) -
+      Steps.begin();
+  if (Error E = PM.runPipeline(Steps.take_front(First), OS))
+    return E;
+  if (First == Steps.size())
+    return Error::success();
+  // What that step runs before the cost pass, then the check, then the step.
+  SmallPtrSet<const PassInfo *, 8> Ran;
+  for (const PassInfo &P : allPasses())
+    if (PM.hasRun(P))
+      Ran.insert(&P);
+  std::vector<const PassInfo *> Before;
+  collectPassesBefore(*Steps[First].Pass, "cost", Ran, Before);
+  for (const PassInfo *P : Before)
+    if (Error E = PM.require(*P))
+      return E;
+  if (Error E = CO.validate())
+    return E;
+  return PM.runPipeline(Steps.drop_front(First), OS);
+}
+
+//===----------------------------------------------------------------------===//
+// Running
+//===----------------------------------------------------------------------===//
+
+/// --time-passes: wall, user and system time of the parse, each build, each
+/// pass and the report. The group prints itself to stderr once its last
+/// timer is destroyed.
+class StageTimers {
+public:
+  explicit StageTimers(bool Enabled) : Enabled(Enabled) {}
+
+  /// Starts a timer for one stage; null when timing is off.
+  Timer *start(StringRef Name, StringRef Desc) {
+    if (!Enabled)
+      return nullptr;
+    Owned.push_back(std::make_unique<Timer>(Name, Desc, Group));
+    Owned.back()->startTimer();
+    return Owned.back().get();
+  }
+  static void stop(Timer *T) {
+    if (T)
+      T->stopTimer();
   }
 
-  Timer *BuildT = Start("build", "build IR, bind dims");
-  auto M = (*Parsed)->build(LO, Run.Diags);
-  Stop(BuildT);
+  /// Times each pass, one timer per pass however often it runs.
+  PassInstrumentation instrumentation() {
+    PassInstrumentation PI;
+    if (!Enabled)
+      return PI;
+    PI.BeforePass = [this](const PassInfo &P) {
+      std::unique_ptr<Timer> &T = PassTimers[&P];
+      if (!T)
+        T = std::make_unique<Timer>(P.Name, P.Name, Group);
+      T->startTimer();
+    };
+    PI.AfterPass = [this](const PassInfo &P) { PassTimers[&P]->stopTimer(); };
+    return PI;
+  }
+
+private:
+  bool Enabled;
+  // The group outlives its timers.
+  TimerGroup Group{"vram-opt", "vram-opt time report"};
+  std::vector<std::unique_ptr<Timer>> Owned;
+  std::map<const PassInfo *, std::unique_ptr<Timer>> PassTimers;
+};
+
+/// One run of the tool: the input, its warnings, its timers, and the
+/// libraries' options as the run builds them.
+struct ToolRun {
+  std::string File =
+      InputFile == "-" ? std::string("<stdin>") : InputFile.getValue();
+  Diagnostics Diags;
+  StageTimers Timers{TimePasses};
+  LoadOptions Load;
+  AnalysisOptions Analysis;
+  CostOptions Cost;
+  std::unique_ptr<ParsedModel> Parsed;
+
+  ToolRun() { Diags.Strict = Strict; }
+
+  int fail(Error E) {
+    std::string Msg = toString(std::move(E));
+    printWarnings();
+    WithColor::error(errs(), "vram-opt") << File << ": " << Msg << '\n';
+    return 1;
+  }
+  /// Each distinct warning once, in the order first raised (a sweep raises
+  /// the same ones for every binding).
+  void printWarnings() {
+    StringSet<> Seen;
+    for (const std::string &W : Diags.warnings())
+      if (Seen.insert(W).second)
+        WithColor::warning(errs(), "vram-opt") << File << ": " << W << '\n';
+  }
+
+  /// Reads the model (once for every binding).
+  Error parse() {
+    Timer *T = Timers.start("parse", "parse");
+    auto P = ParsedModel::parse(InputFile, Load);
+    StageTimers::stop(T);
+    if (!P)
+      return describeLoadError(P.takeError());
+    Parsed = std::move(*P);
+    return Error::success();
+  }
+
+  /// The IR for Load's binding.
+  Expected<std::unique_ptr<Model>> build(StringRef TimerDesc) {
+    Timer *T = Timers.start("build", TimerDesc);
+    auto M = Parsed->build(Load, Diags);
+    StageTimers::stop(T);
+    if (!M)
+      return describeLoadError(M.takeError());
+    return M;
+  }
+
+  Error analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS);
+  Error sweep(ArrayRef<Binding> Bindings, ArrayRef<PipelineStep> Steps,
+              raw_ostream &OS);
+};
+
+/// One binding: Steps, then the IR, the report and the trace as the flags
+/// ask.
+Error ToolRun::analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
+  auto M = build("build IR, bind dims");
   if (!M)
-    return Run.fail(describeLoadError(M.takeError()));
-  CostContext Ctx(**M, AO, CO, Run.Diags);
-  PassManager PM(Ctx, Instrument);
-  if (Error E = PM.runPipeline(*Pipeline, Out.os()))
-    return Run.fail(std::move(E));
+    return M.takeError();
+  CostContext Ctx(**M, Analysis, Cost, Diags);
+  PassManager PM(Ctx, Timers.instrumentation());
+  if (Error E = runSteps(PM, Cost, Steps, OS))
+    return E;
   if (PrintIR)
-    printIR(*Ctx.M.Main, Out.os());
+    printIR(*Ctx.M.Main, OS);
   if (!PrintIR && Passes.empty()) {
-    ReportOptions RO;
-    RO.Format = ReportFormat;
-    RO.TopNodes = TopNodes;
-    Timer *T = Start("report", "report views");
-    printReport(Ctx, RO, Out.os());
-    Stop(T);
+    Timer *T = Timers.start("report", "report views");
+    printReport(Ctx, buildReportOptions(), OS);
+    StageTimers::stop(T);
   }
+  if (TraceFile.empty())
+    return Error::success();
+  auto Trace = openOutput(TraceFile, "trace");
+  if (!Trace)
+    return Trace.takeError();
+  writeTrace(Ctx, (*Trace)->os());
+  (*Trace)->keep();
+  return Error::success();
+}
 
-  if (!TraceFile.empty()) {
-    std::error_code TEC;
-    ToolOutputFile Trace(TraceFile, TEC, sys::fs::OF_None);
-    if (TEC)
-      return Run.fail(makeError("cannot open trace file '" + TraceFile +
-                                "': " + TEC.message()));
-    writeTrace(Ctx, Trace.os());
-    Trace.keep();
+/// Every binding through every pass (Steps, the default pipeline), one
+/// summary row each.
+Error ToolRun::sweep(ArrayRef<Binding> Bindings, ArrayRef<PipelineStep> Steps,
+                     raw_ostream &OS) {
+  std::vector<SweepPoint> Points;
+  for (const Binding &B : Bindings) {
+    Load.Dims = B;
+    auto M = build("build IR, bind dims (per binding)");
+    if (!M)
+      return M.takeError();
+    CostContext Ctx(**M, Analysis, Cost, Diags);
+    PassManager PM(Ctx, Timers.instrumentation());
+    if (Error E = runSteps(PM, Cost, Steps, nulls()))
+      return E;
+    Points.push_back(makeSweepPoint(Ctx));
   }
+  printSweep(Points, ReportFormat, OS);
+  return Error::success();
+}
+
+//===----------------------------------------------------------------------===//
+// Help built from the tables of vram/Cost/Recipes.h
+//===----------------------------------------------------------------------===//
+
+/// "Precision recipe: mixed (default, 20 B/param with adam), fp32 (24), ...".
+std::string describeRecipes() {
+  CostOptions Defaults;
+  const Optimizer *Opt = findOptimizer(Defaults.Optimizer);
+  assert(Opt && "the default optimizer is in the table");
+  std::string S;
+  raw_string_ostream OS(S);
+  OS << "Precision recipe: ";
+  ListSeparator LS;
+  for (const Recipe &R : recipes()) {
+    OS << LS << R.Name << " (";
+    if (Defaults.Recipe == R.Name)
+      OS << "default, ";
+    OS << format("%g", bytesPerParam(R, Opt->StateCopies));
+    if (Defaults.Recipe == R.Name)
+      OS << " B/param with " << Opt->Name;
+    OS << ')';
+  }
+  return OS.str();
+}
+
+/// "sgd, momentum, adam (default) or adamw".
+std::string describeOptimizers() {
+  std::string Default = CostOptions().Optimizer, S;
+  ArrayRef<Optimizer> All = optimizers();
+  for (size_t I = 0; I < All.size(); ++I) {
+    if (I)
+      S += I + 1 == All.size() ? " or " : ", ";
+    S += All[I].Name;
+    if (Default == All[I].Name)
+      S += " (default)";
+  }
+  return S;
+}
+
+std::string describeRecipeTerms() {
+  return "Override one recipe term, bytes per parameter: " +
+         join(recipeTermKeys(), ", ") + " (repeatable)";
+}
+
+void parseCommandLine(int Argc, char **Argv) {
+  // The options keep a reference to their help.
+  static const std::string RecipeHelp = describeRecipes(),
+                           OptimizerHelp = describeOptimizers(),
+                           RecipeTermHelp = describeRecipeTerms();
+  RecipeName.setDescription(RecipeHelp);
+  OptimizerName.setDescription(OptimizerHelp);
+  RecipeTerms.setDescription(RecipeTermHelp);
+  cl::HideUnrelatedOptions(ToolCat);
+  cl::ParseCommandLineOptions(
+      Argc, Argv,
+      "vram-opt: accelerator memory analysis of ONNX transformer models\n\n"
+      "  Reads an ONNX model (binary .onnx, textual .onnxtxt, .textproto; '-'\n"
+      "  for stdin), binds symbolic dims, propagates shapes and reports where\n"
+      "  the memory of training or serving it goes.\n");
+}
+
+int listPasses() {
+  for (const PassInfo &P : allPasses())
+    outs() << P.Name << "  " << P.Description << '\n';
+  return 0;
+}
+
+} // namespace
+
+int runVramOpt(int Argc, char **Argv) {
+  InitLLVM X(Argc, Argv);
+  parseCommandLine(Argc, Argv);
+  if (ListPasses)
+    return listPasses();
+
+  // Each check in the order the run reaches it: the flags the load needs,
+  // the model, the other flags, the output, then each binding.
+  ToolRun Run;
+  auto Bindings = parseDims();
+  if (!Bindings)
+    return Run.fail(Bindings.takeError());
+  auto Steps = parsePassesFlag();
+  if (!Steps)
+    return Run.fail(Steps.takeError());
+  if (Error E = checkSweepFlags(*Bindings))
+    return Run.fail(std::move(E));
+  auto Load = buildLoadOptions(Bindings->front());
+  if (!Load)
+    return Run.fail(Load.takeError());
+  Run.Load = std::move(*Load);
+  if (Error E = Run.parse())
+    return Run.fail(std::move(E));
+  auto Cost = buildCostOptions();
+  if (!Cost)
+    return Run.fail(Cost.takeError());
+  Run.Cost = std::move(*Cost);
+  auto Analysis = buildAnalysisOptions();
+  if (!Analysis)
+    return Run.fail(Analysis.takeError());
+  Run.Analysis = std::move(*Analysis);
+  auto Out = openOutput(OutputFile, "output");
+  if (!Out)
+    return Run.fail(Out.takeError());
+
+  Error E = Bindings->size() > 1 ? Run.sweep(*Bindings, *Steps, (*Out)->os())
+                                 : Run.analyse(*Steps, (*Out)->os());
+  if (E)
+    return Run.fail(std::move(E));
   // The report first, then the warnings (stdout is buffered, stderr not).
-  Out.os().flush();
+  (*Out)->os().flush();
   Run.printWarnings();
-  Out.keep();
+  (*Out)->keep();
   return 0;
 }
 
