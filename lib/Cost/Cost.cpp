@@ -106,12 +106,8 @@ namespace {
 
 /// The recipe's per-parameter terms for the options' optimizer, with the
 /// options' overrides; serving keeps the weights only.
-Expected<std::vector<RecipeTerm>> buildTerms(const Recipe &R,
-                                             const CostOptions &O) {
+std::vector<RecipeTerm> buildTerms(const Recipe &R, const CostOptions &O) {
   int Copies = optimizerStateCopies(O.Optimizer);
-  if (Copies < 0)
-    return makeError("unknown optimizer '" + O.Optimizer +
-                     "' (known: sgd, momentum, adam, adamw)");
   std::vector<RecipeTerm> Terms = {
       {"weights", "weights (" + dtypeName(R.WeightTy).str() + ")",
        TermCategory::Parameters, dtypeBits(R.WeightTy) / 8.0},
@@ -130,10 +126,8 @@ Expected<std::vector<RecipeTerm>> buildTerms(const Recipe &R,
   for (const auto &Ov : O.TermOverrides) {
     auto It =
         find_if(Terms, [&](const RecipeTerm &T) { return Ov.first == T.Key; });
-    if (It == Terms.end())
-      return makeError("unknown recipe term '" + Ov.first +
-                       "' (known: weights, master_weights, weight_copies, "
-                       "gradients, master_gradients, optimizer_state)");
+    if (It == Terms.end()) // checked by CostOptions::validate()
+      continue;
     It->BytesPerParam = Ov.second;
     It->Name = It->Key + " (override)";
   }
@@ -264,22 +258,15 @@ Error runCost(CostContext &Ctx) {
   const CostOptions &O = Ctx.CostOpts;
   CostResult &C = Ctx.Cost;
   C = CostResult();
+  if (Error E = O.validate())
+    return E;
   const Recipe *R = findRecipe(O.Recipe);
-  if (!R) {
-    std::string Names;
-    for (const Recipe &X : recipes())
-      Names += (Names.empty() ? "" : ", ") + std::string(X.Name);
-    return makeError("unknown recipe '" + O.Recipe + "' (known: " + Names +
-                     ")");
-  }
-  auto Terms = buildTerms(*R, O);
-  if (!Terms)
-    return Terms.takeError();
+  std::vector<RecipeTerm> Terms = buildTerms(*R, O);
   C.RunMode = O.RunMode;
   C.Recipe = R->Name;
   C.Optimizer = O.Optimizer;
   C.ActivationType = O.ActivationDType ? *O.ActivationDType : R->ActivationTy;
-  C.Terms = std::move(*Terms);
+  C.Terms = std::move(Terms);
   priceParameters(Ctx);
   C.NodeBytes.assign(Ctx.M.Main->Nodes.size(), 0);
   if (O.RunMode == Mode::Train) {

@@ -1,8 +1,9 @@
 //===- Recipes.cpp - Precision recipes and optimizers ---------------------===//
 
 #include "vram/Cost/Recipes.h"
+#include "vram/Support/Diagnostics.h"
 
-#include "llvm/ADT/StringSwitch.h"
+#include "llvm/ADT/STLExtras.h"
 
 using namespace llvm;
 
@@ -18,7 +19,7 @@ namespace {
 //   torch-fp32 4     + 4     + 8 = 16  plain PyTorch fp32 training
 //   torch-amp  4 + 2 + 4     + 8 = 18  PyTorch AMP: fp32 weights and grads,
 //                                      fp16 weight copies cached by autocast
-const Recipe Recipes[] = {
+constexpr Recipe Recipes[] = {
     {"mixed",
      "founding document: fp16 weights+grads, fp32 master weights+grads",
      DType::Float16, 4, DType::Float16, 4, 4, DType::Float16, 0},
@@ -35,6 +36,27 @@ const Recipe Recipes[] = {
      "PyTorch AMP: fp32 weights+grads, autocast fp16 weight copies",
      DType::Float, 0, DType::Float, 0, 4, DType::Float16, 2},
 };
+
+constexpr Optimizer Optimizers[] = {
+    {"sgd", 0},
+    {"momentum", 1},
+    {"adam", 2},
+    {"adamw", 2},
+};
+
+constexpr StringRef TermKeys[] = {"weights",          "master_weights",
+                                  "weight_copies",    "gradients",
+                                  "master_gradients", "optimizer_state"};
+
+/// "unknown KIND 'NAME' (known: A, B, ...)", the known names in table order.
+template <typename T, typename NameFn>
+Error unknownName(StringRef Kind, StringRef Name, ArrayRef<T> Known,
+                  NameFn GetName) {
+  std::string List;
+  for (const T &K : Known)
+    List += (List.empty() ? "" : ", ") + GetName(K).str();
+  return makeError("unknown " + Kind + " '" + Name + "' (known: " + List + ")");
+}
 } // namespace
 
 ArrayRef<Recipe> recipes() { return Recipes; }
@@ -46,12 +68,47 @@ const Recipe *findRecipe(StringRef Name) {
   return nullptr;
 }
 
+Expected<const Recipe *> lookupRecipe(StringRef Name) {
+  if (const Recipe *R = findRecipe(Name))
+    return R;
+  return unknownName("recipe", Name, recipes(),
+                     [](const Recipe &R) { return StringRef(R.Name); });
+}
+
+double bytesPerParam(const Recipe &R, unsigned StateCopies) {
+  return dtypeBits(R.WeightTy) / 8.0 + R.MasterWeights + R.ExtraWeights +
+         dtypeBits(R.GradTy) / 8.0 + R.MasterGrads +
+         StateCopies * R.StatePerCopy;
+}
+
+ArrayRef<Optimizer> optimizers() { return Optimizers; }
+
+const Optimizer *findOptimizer(StringRef Name) {
+  for (const Optimizer &O : Optimizers)
+    if (Name == O.Name)
+      return &O;
+  return nullptr;
+}
+
+Expected<const Optimizer *> lookupOptimizer(StringRef Name) {
+  if (const Optimizer *O = findOptimizer(Name))
+    return O;
+  return unknownName("optimizer", Name, optimizers(),
+                     [](const Optimizer &O) { return StringRef(O.Name); });
+}
+
 int optimizerStateCopies(StringRef Name) {
-  return StringSwitch<int>(Name)
-      .Case("sgd", 0)
-      .Case("momentum", 1)
-      .Cases("adam", "adamw", 2)
-      .Default(-1);
+  const Optimizer *O = findOptimizer(Name);
+  return O ? static_cast<int>(O->StateCopies) : -1;
+}
+
+ArrayRef<StringRef> recipeTermKeys() { return TermKeys; }
+
+Error checkRecipeTermKey(StringRef Key) {
+  if (is_contained(TermKeys, Key))
+    return Error::success();
+  return unknownName("recipe term", Key, recipeTermKeys(),
+                     [](StringRef K) { return K; });
 }
 
 } // namespace vram

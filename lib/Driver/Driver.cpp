@@ -1,17 +1,25 @@
 //===- Driver.cpp - The vram-opt driver -----------------------------------===//
+//
+// The only code that reads command-line flags: it turns them into the
+// libraries' option structs (whose own validate() and parse functions check
+// the values), words the libraries' structured errors in terms of the flags,
+// and runs the stages in order.
+//
+//===----------------------------------------------------------------------===//
 
 #include "vram/Driver/Driver.h"
+#include "vram/Cost/Recipes.h"
 #include "vram/Frontend/Frontend.h"
 #include "vram/Pipeline/Pipeline.h"
 #include "vram/Report/Views.h"
 
-#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/Regex.h"
 #include "llvm/Support/Timer.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
@@ -23,6 +31,10 @@ using namespace llvm;
 namespace vram {
 
 namespace {
+
+//===----------------------------------------------------------------------===//
+// Options
+//===----------------------------------------------------------------------===//
 
 cl::OptionCategory ToolCat("vram-opt options");
 
@@ -95,26 +107,20 @@ cl::opt<Mode> RunMode("mode", cl::desc("What to price"),
                                             "serving: weights + forward "
                                             "working set")),
                       cl::init(Mode::Train), cl::cat(ToolCat));
-cl::opt<std::string> RecipeName(
-    "recipe",
-    cl::desc("Precision recipe: mixed (default, 20 B/param with Adam), fp32 "
-             "(24), megatron (18), zero (16), torch-fp32 (16), torch-amp (18)"),
-    cl::init("mixed"), cl::cat(ToolCat));
+// The help of --recipe, --optimizer and --recipe-term is set from the tables
+// before the flags are parsed (see parseCommandLine).
+cl::opt<std::string> RecipeName("recipe", cl::init(CostOptions().Recipe),
+                                cl::cat(ToolCat));
 cl::opt<std::string> OptimizerName("optimizer",
-                                   cl::desc("sgd, momentum, adam (default) or "
-                                            "adamw"),
-                                   cl::init("adam"), cl::cat(ToolCat));
+                                   cl::init(CostOptions().Optimizer),
+                                   cl::cat(ToolCat));
 cl::opt<std::string> ActivationDType(
     "activation-dtype",
     cl::desc("Store floating-point activations in this dtype (f32, f16, "
              "bf16, ...), overriding the recipe"),
     cl::cat(ToolCat));
-cl::list<std::string> RecipeTerms(
-    "recipe-term",
-    cl::desc("Override one recipe term, bytes per parameter: weights, "
-             "master_weights, weight_copies, gradients, master_gradients, "
-             "optimizer_state (repeatable)"),
-    cl::value_desc("TERM=BYTES"), cl::cat(ToolCat));
+cl::list<std::string> RecipeTerms("recipe-term", cl::value_desc("TERM=BYTES"),
+                                  cl::cat(ToolCat));
 cl::opt<std::string>
     Overhead("framework-overhead",
              cl::desc("Framework overhead (CUDA context, workspaces): bytes or "
@@ -139,46 +145,59 @@ cl::opt<unsigned> TopNodes("n",
                                     "largest; the rest folded); 0 for all"),
                            cl::init(25), cl::cat(ToolCat));
 
-/// "400MiB", "1.5GiB", "1024": a size in bytes.
-Expected<uint64_t> parseSize(StringRef S) {
-  StringRef Num = S.trim();
-  uint64_t Mul = 1;
-  for (auto U : {std::make_pair("KiB", 1ull << 10),
-                 {"MiB", 1ull << 20},
-                 {"GiB", 1ull << 30},
-                 {"KB", 1000ull},
-                 {"MB", 1000000ull},
-                 {"GB", 1000000000ull},
-                 {"B", 1ull}})
-    if (Num.consume_back(U.first)) {
-      Mul = U.second;
-      break;
+//===----------------------------------------------------------------------===//
+// The libraries' options, built from the flags
+//===----------------------------------------------------------------------===//
+
+/// A DimBindingError worded for --dim and --default-dim.
+std::string describeDimBinding(const DimBindingError &D) {
+  switch (D.K) {
+  case DimBindingError::NotPositive:
+    return ("--dim " + D.Name + "=" + Twine(D.Value) +
+            ": a dim must be bound to a positive number")
+        .str();
+  case DimBindingError::DefaultNotPositive:
+    return ("--default-dim=" + Twine(D.Value) +
+            ": a dim must be bound to a positive number")
+        .str();
+  case DimBindingError::BoundTwice:
+    return ("--dim " + D.Name + " is bound twice, to " + Twine(D.Value) +
+            " and " + Twine(D.Other))
+        .str();
+  case DimBindingError::Unbound: {
+    std::string Names, Example;
+    for (const auto &E : D.Examples) {
+      Names += (Names.empty() ? "" : ", ") + E.first;
+      Example += " --dim " + E.first + "=" + std::to_string(E.second);
     }
-  double V;
-  if (Num.trim().getAsDouble(V) || V < 0 || V * Mul > 1e18)
-    return makeError("invalid size '" + S + "' (examples: 400MiB, 1GiB, 0)");
-  return static_cast<uint64_t>(V * Mul);
+    return "unbound symbolic dim" +
+           std::string(D.Examples.size() > 1 ? "s " : " ") + Names +
+           "; bind with:" + Example;
+  }
+  case DimBindingError::Unused:
+    return "--dim " + D.Name + " matches no symbolic dim of the model's inputs";
+  }
+  llvm_unreachable("unknown DimBindingError kind");
 }
 
-struct ToolRun {
-  std::string File;
-  Diagnostics Diags;
+/// The frontend's structured errors worded for the flags; other errors as
+/// they are.
+Error describeLoadError(Error E) {
+  return handleErrors(
+      std::move(E),
+      [](const DimBindingError &D) { return makeError(describeDimBinding(D)); },
+      [](const LooksLikeTextError &T) {
+        return makeError("not a valid ONNX model: " + T.Problem +
+                         " (the file looks like text; for ONNX textual "
+                         "syntax or protobuf text format, use "
+                         "--input-format=text or --input-format=textproto)");
+      });
+}
 
-  int fail(Error E) {
-    std::string Msg = toString(std::move(E));
-    printWarnings();
-    WithColor::error(errs(), "vram-opt") << File << ": " << Msg << '\n';
-    return 1;
-  }
-  /// Each distinct warning once, in the order first raised (a sweep raises
-  /// the same ones for every binding).
-  void printWarnings() {
-    StringSet<> Seen;
-    for (const std::string &W : Diags.warnings())
-      if (Seen.insert(W).second)
-        WithColor::warning(errs(), "vram-opt") << File << ": " << W << '\n';
-  }
-};
+/// A library's error about a flag's value, prefixed with the flag.
+Error prefixError(const Twine &Prefix, Error E) {
+  return makeError(Prefix + toString(std::move(E)));
+}
 
 using Binding = std::vector<std::pair<std::string, int64_t>>;
 
@@ -220,10 +239,298 @@ Expected<std::vector<Binding>> parseDims() {
   return Out;
 }
 
-} // namespace
+/// --passes as pipeline steps (every pass when empty).
+Expected<std::vector<PipelineStep>> parsePassesFlag() {
+  auto Steps = parsePipeline(Passes);
+  if (!Steps)
+    return makeError("--passes: " + toString(Steps.takeError()) +
+                     " (see --list-passes)");
+  return Steps;
+}
 
-int runVramOpt(int Argc, char **Argv) {
-  InitLLVM X(Argc, Argv);
+/// A sweep prints one summary row per binding, nothing else.
+Error checkSweepFlags(ArrayRef<Binding> Bindings) {
+  if (Bindings.size() > 1 && (PrintIR || !Passes.empty() || !TraceFile.empty()))
+    return makeError("--dim with several values sweeps the bindings "
+                     "and prints one summary row each; it does not "
+                     "combine with --print-ir, --passes or --trace");
+  return Error::success();
+}
+
+/// The load options, with the first binding.
+Expected<LoadOptions> buildLoadOptions(const Binding &First) {
+  LoadOptions LO;
+  LO.Format = Format;
+  LO.Dims = First;
+  if (DefaultDim.getNumOccurrences())
+    LO.DefaultDim = DefaultDim;
+  LO.ParamInputs = ParamInputs;
+  LO.DataInputs = DataInputs;
+  LO.Buffers = Buffers;
+  LO.DescribeDimWarning = describeDimBinding;
+  if (Error E = LO.validate())
+    return describeLoadError(std::move(E));
+  return LO;
+}
+
+/// The cost options. The names of the recipe, the optimizer and the terms
+/// are checked against the tables when the passes run (by the cost pass).
+Expected<CostOptions> buildCostOptions() {
+  CostOptions CO;
+  CO.RunMode = RunMode;
+  CO.Recipe = RecipeName;
+  CO.Optimizer = OptimizerName;
+  if (!ActivationDType.empty()) {
+    Expected<DType> Ty = parseActivationDType(ActivationDType);
+    if (!Ty)
+      return prefixError("--activation-dtype: ", Ty.takeError());
+    CO.ActivationDType = *Ty;
+  }
+  for (const std::string &T : RecipeTerms) {
+    auto Term = parseTermOverride(T);
+    if (!Term)
+      return makeError("--recipe-term '" + T +
+                       "': " + toString(Term.takeError()) +
+                       ", for example --recipe-term optimizer_state=4");
+    CO.TermOverrides.push_back(std::move(*Term));
+  }
+  Expected<uint64_t> OverheadBytes = parseSize(Overhead);
+  if (!OverheadBytes)
+    return OverheadBytes.takeError();
+  CO.OverheadBytes = *OverheadBytes;
+  return CO;
+}
+
+Expected<AnalysisOptions> buildAnalysisOptions() {
+  AnalysisOptions AO;
+  AO.Strict = Strict;
+  AO.Fusion = !AsWritten;
+  AO.FreezeRegex = Freeze;
+  if (Error E = AO.validate())
+    return std::move(E);
+  return AO;
+}
+
+ReportOptions buildReportOptions() {
+  ReportOptions RO;
+  RO.Format = ReportFormat;
+  RO.TopNodes = TopNodes;
+  return RO;
+}
+
+/// Opens Path for writing ("-": stdout), kept only if keep() is called;
+/// What ("output", "trace") names it in the error.
+Expected<std::unique_ptr<ToolOutputFile>> openOutput(StringRef Path,
+                                                     StringRef What) {
+  std::error_code EC;
+  auto File = std::make_unique<ToolOutputFile>(Path, EC, sys::fs::OF_None);
+  if (EC)
+    return makeError("cannot open " + What + " file '" + Path +
+                     "': " + EC.message());
+  return std::move(File);
+}
+
+//===----------------------------------------------------------------------===//
+// Running
+//===----------------------------------------------------------------------===//
+
+/// --time-passes: wall, user and system time of the parse, each build, each
+/// pass and the report. The group prints itself to stderr once its last
+/// timer is destroyed.
+class StageTimers {
+public:
+  explicit StageTimers(bool Enabled) : Enabled(Enabled) {}
+
+  /// Starts a timer for one stage; null when timing is off.
+  Timer *start(StringRef Name, StringRef Desc) {
+    if (!Enabled)
+      return nullptr;
+    Owned.push_back(std::make_unique<Timer>(Name, Desc, Group));
+    Owned.back()->startTimer();
+    return Owned.back().get();
+  }
+  static void stop(Timer *T) {
+    if (T)
+      T->stopTimer();
+  }
+
+  /// Times each pass, one timer per pass however often it runs.
+  PassInstrumentation instrumentation() {
+    PassInstrumentation PI;
+    if (!Enabled)
+      return PI;
+    PI.BeforePass = [this](const PassInfo &P) {
+      std::unique_ptr<Timer> &T = PassTimers[&P];
+      if (!T)
+        T = std::make_unique<Timer>(P.Name, P.Name, Group);
+      T->startTimer();
+    };
+    PI.AfterPass = [this](const PassInfo &P) { PassTimers[&P]->stopTimer(); };
+    return PI;
+  }
+
+private:
+  bool Enabled;
+  // The group outlives its timers.
+  TimerGroup Group{"vram-opt", "vram-opt time report"};
+  std::vector<std::unique_ptr<Timer>> Owned;
+  std::map<const PassInfo *, std::unique_ptr<Timer>> PassTimers;
+};
+
+/// One run of the tool: the input, its warnings, its timers, and the
+/// libraries' options as the run builds them.
+struct ToolRun {
+  std::string File =
+      InputFile == "-" ? std::string("<stdin>") : InputFile.getValue();
+  Diagnostics Diags;
+  StageTimers Timers{TimePasses};
+  LoadOptions Load;
+  AnalysisOptions Analysis;
+  CostOptions Cost;
+  std::unique_ptr<ParsedModel> Parsed;
+
+  ToolRun() { Diags.Strict = Strict; }
+
+  int fail(Error E) {
+    std::string Msg = toString(std::move(E));
+    printWarnings();
+    WithColor::error(errs(), "vram-opt") << File << ": " << Msg << '\n';
+    return 1;
+  }
+  /// Each distinct warning once, in the order first raised (a sweep raises
+  /// the same ones for every binding).
+  void printWarnings() {
+    StringSet<> Seen;
+    for (const std::string &W : Diags.warnings())
+      if (Seen.insert(W).second)
+        WithColor::warning(errs(), "vram-opt") << File << ": " << W << '\n';
+  }
+
+  /// Reads the model (once for every binding).
+  Error parse() {
+    Timer *T = Timers.start("parse", "parse");
+    auto P = ParsedModel::parse(InputFile, Load);
+    StageTimers::stop(T);
+    if (!P)
+      return describeLoadError(P.takeError());
+    Parsed = std::move(*P);
+    return Error::success();
+  }
+
+  /// The IR for Load's binding.
+  Expected<std::unique_ptr<Model>> build(StringRef TimerDesc) {
+    Timer *T = Timers.start("build", TimerDesc);
+    auto M = Parsed->build(Load, Diags);
+    StageTimers::stop(T);
+    if (!M)
+      return describeLoadError(M.takeError());
+    return M;
+  }
+
+  Error analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS);
+  Error sweep(ArrayRef<Binding> Bindings, ArrayRef<PipelineStep> Steps,
+              raw_ostream &OS);
+};
+
+/// One binding: Steps, then the IR, the report and the trace as the flags
+/// ask.
+Error ToolRun::analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
+  auto M = build("build IR, bind dims");
+  if (!M)
+    return M.takeError();
+  CostContext Ctx(**M, Analysis, Cost, Diags);
+  PassManager PM(Ctx, Timers.instrumentation());
+  if (Error E = PM.runPipeline(Steps, OS))
+    return E;
+  if (PrintIR)
+    printIR(*Ctx.M.Main, OS);
+  if (!PrintIR && Passes.empty()) {
+    Timer *T = Timers.start("report", "report views");
+    printReport(Ctx, buildReportOptions(), OS);
+    StageTimers::stop(T);
+  }
+  if (TraceFile.empty())
+    return Error::success();
+  auto Trace = openOutput(TraceFile, "trace");
+  if (!Trace)
+    return Trace.takeError();
+  writeTrace(Ctx, (*Trace)->os());
+  (*Trace)->keep();
+  return Error::success();
+}
+
+/// Every binding through every pass (Steps, the default pipeline), one
+/// summary row each.
+Error ToolRun::sweep(ArrayRef<Binding> Bindings, ArrayRef<PipelineStep> Steps,
+                     raw_ostream &OS) {
+  std::vector<SweepPoint> Points;
+  for (const Binding &B : Bindings) {
+    Load.Dims = B;
+    auto M = build("build IR, bind dims (per binding)");
+    if (!M)
+      return M.takeError();
+    CostContext Ctx(**M, Analysis, Cost, Diags);
+    PassManager PM(Ctx, Timers.instrumentation());
+    if (Error E = PM.runPipeline(Steps, nulls()))
+      return E;
+    Points.push_back(makeSweepPoint(Ctx));
+  }
+  printSweep(Points, ReportFormat, OS);
+  return Error::success();
+}
+
+//===----------------------------------------------------------------------===//
+// Help built from the tables of vram/Cost/Recipes.h
+//===----------------------------------------------------------------------===//
+
+/// "Precision recipe: mixed (default, 20 B/param with adam), fp32 (24), ...".
+std::string describeRecipes() {
+  CostOptions Defaults;
+  const Optimizer *Opt = findOptimizer(Defaults.Optimizer);
+  assert(Opt && "the default optimizer is in the table");
+  std::string S;
+  raw_string_ostream OS(S);
+  OS << "Precision recipe: ";
+  ListSeparator LS;
+  for (const Recipe &R : recipes()) {
+    OS << LS << R.Name << " (";
+    if (Defaults.Recipe == R.Name)
+      OS << "default, ";
+    OS << format("%g", bytesPerParam(R, Opt->StateCopies));
+    if (Defaults.Recipe == R.Name)
+      OS << " B/param with " << Opt->Name;
+    OS << ')';
+  }
+  return OS.str();
+}
+
+/// "sgd, momentum, adam (default) or adamw".
+std::string describeOptimizers() {
+  std::string Default = CostOptions().Optimizer, S;
+  ArrayRef<Optimizer> All = optimizers();
+  for (size_t I = 0; I < All.size(); ++I) {
+    if (I)
+      S += I + 1 == All.size() ? " or " : ", ";
+    S += All[I].Name;
+    if (Default == All[I].Name)
+      S += " (default)";
+  }
+  return S;
+}
+
+std::string describeRecipeTerms() {
+  return "Override one recipe term, bytes per parameter: " +
+         join(recipeTermKeys(), ", ") + " (repeatable)";
+}
+
+void parseCommandLine(int Argc, char **Argv) {
+  // The options keep a reference to their help.
+  static const std::string RecipeHelp = describeRecipes(),
+                           OptimizerHelp = describeOptimizers(),
+                           RecipeTermHelp = describeRecipeTerms();
+  RecipeName.setDescription(RecipeHelp);
+  OptimizerName.setDescription(OptimizerHelp);
+  RecipeTerms.setDescription(RecipeTermHelp);
   cl::HideUnrelatedOptions(ToolCat);
   cl::ParseCommandLineOptions(
       Argc, Argv,
@@ -231,185 +538,59 @@ int runVramOpt(int Argc, char **Argv) {
       "  Reads an ONNX model (binary .onnx, textual .onnxtxt, .textproto; '-'\n"
       "  for stdin), binds symbolic dims, propagates shapes and reports where\n"
       "  the memory of training or serving it goes.\n");
+}
 
-  if (ListPasses) {
-    for (const PassInfo &P : allPasses())
-      outs() << P.Name << "  " << P.Description << '\n';
-    return 0;
-  }
+int listPasses() {
+  for (const PassInfo &P : allPasses())
+    outs() << P.Name << "  " << P.Description << '\n';
+  return 0;
+}
 
+} // namespace
+
+int runVramOpt(int Argc, char **Argv) {
+  InitLLVM X(Argc, Argv);
+  parseCommandLine(Argc, Argv);
+  if (ListPasses)
+    return listPasses();
+
+  // Each check in the order the run reaches it: the flags the load needs,
+  // the model, the other flags, the output, then each binding.
   ToolRun Run;
-  Run.File = InputFile == "-" ? std::string("<stdin>") : InputFile.getValue();
-  Run.Diags.Strict = Strict;
-
-  auto DimList = parseDims();
-  if (!DimList)
-    return Run.fail(DimList.takeError());
-  auto Pipeline = parsePipeline(Passes);
-  if (!Pipeline)
-    return Run.fail(
-        createStringError(inconvertibleErrorCode(),
-                          "--passes: " + toString(Pipeline.takeError()) +
-                              " (see --list-passes)"));
-
-  LoadOptions LO;
-  LO.Format = Format;
-  bool Sweep = DimList->size() > 1;
-  if (Sweep && (PrintIR || !Passes.empty() || !TraceFile.empty()))
-    return Run.fail(makeError("--dim with several values sweeps the bindings "
-                              "and prints one summary row each; it does not "
-                              "combine with --print-ir, --passes or --trace"));
-  LO.Dims = DimList->front();
-  if (DefaultDim.getNumOccurrences()) {
-    if (DefaultDim <= 0)
-      return Run.fail(makeError("--default-dim=" + Twine(DefaultDim) +
-                                ": a dim must be bound to a positive number"));
-    LO.DefaultDim = DefaultDim;
-  }
-  LO.ParamInputs = ParamInputs;
-  LO.DataInputs = DataInputs;
-  LO.Buffers = Buffers;
-  for (const std::string *R : {&LO.ParamInputs, &LO.DataInputs, &LO.Buffers}) {
-    std::string Err;
-    if (!R->empty() && !Regex(*R).isValid(Err))
-      return Run.fail(
-          makeError("invalid regular expression '" + *R + "': " + Err));
-  }
-
-  // --time-passes: wall, user and system time of the load, each pass and
-  // the report; the group prints itself to stderr when destroyed.
-  TimerGroup Timers("vram-opt", "vram-opt time report");
-  auto timed = [&](StringRef Name, StringRef Desc) {
-    return std::make_unique<Timer>(Name, Desc, Timers);
-  };
-  std::vector<std::unique_ptr<Timer>> Owned;
-  auto Start = [&](StringRef Name, StringRef Desc) -> Timer * {
-    if (!TimePasses)
-      return nullptr;
-    Owned.push_back(timed(Name, Desc));
-    Owned.back()->startTimer();
-    return Owned.back().get();
-  };
-  auto Stop = [](Timer *T) {
-    if (T)
-      T->stopTimer();
-  };
-  // Each pass's timer, started and stopped by the pass manager.
-  std::map<const PassInfo *, std::unique_ptr<Timer>> PassTimers;
-  PassInstrumentation Instrument;
-  if (TimePasses) {
-    Instrument.BeforePass = [&](const PassInfo &P) {
-      std::unique_ptr<Timer> &T = PassTimers[&P];
-      if (!T)
-        T = timed(P.Name, P.Name);
-      T->startTimer();
-    };
-    Instrument.AfterPass = [&](const PassInfo &P) {
-      PassTimers[&P]->stopTimer();
-    };
-  }
-
-  // Parsed once; the IR is built for each binding (one, or a sweep).
-  Timer *ParseT = Start("parse", "parse");
-  auto Parsed = ParsedModel::parse(InputFile, LO);
-  Stop(ParseT);
-  if (!Parsed)
-    return Run.fail(Parsed.takeError());
-
-  AnalysisOptions AO;
-  AO.Strict = Strict;
-  AO.Fusion = !AsWritten;
-  AO.FreezeRegex = Freeze;
-  CostOptions CO;
-  CO.RunMode = RunMode;
-  CO.Recipe = RecipeName;
-  CO.Optimizer = OptimizerName;
-  if (!ActivationDType.empty()) {
-    CO.ActivationDType = dtypeFromName(ActivationDType);
-    if (!CO.ActivationDType || !isFloatingPoint(*CO.ActivationDType))
-      return Run.fail(makeError("--activation-dtype: '" + ActivationDType +
-                                "' is not a floating-point dtype"));
-  }
-  for (const std::string &T : RecipeTerms) {
-    StringRef Key, Val;
-    std::tie(Key, Val) = StringRef(T).split('=');
-    double B;
-    if (Key.empty() || Val.getAsDouble(B) || B < 0)
-      return Run.fail(makeError("--recipe-term '" + T +
-                                "': expected TERM=BYTES, for example "
-                                "--recipe-term optimizer_state=4"));
-    CO.TermOverrides.emplace_back(Key.str(), B);
-  }
-  auto OverheadBytes = parseSize(Overhead);
-  if (!OverheadBytes)
-    return Run.fail(OverheadBytes.takeError());
-  CO.OverheadBytes = *OverheadBytes;
-  if (!Freeze.empty()) {
-    std::string Err;
-    if (!Regex(Freeze).isValid(Err))
-      return Run.fail(
-          makeError("invalid regular expression '" + Freeze + "': " + Err));
-  }
-  std::error_code EC;
-  ToolOutputFile Out(OutputFile, EC, sys::fs::OF_None);
-  if (EC)
-    return Run.fail(makeError("cannot open output file '" + OutputFile +
-                              "': " + EC.message()));
-
-  if (Sweep) {
-    std::vector<SweepPoint> Points;
-    for (const Binding &B : *DimList) {
-      LO.Dims = B;
-      Timer *BuildT = Start("build", "build IR, bind dims (per binding)");
-      auto M = (*Parsed)->build(LO, Run.Diags);
-      Stop(BuildT);
-      if (!M)
-        return Run.fail(M.takeError());
-      CostContext Ctx(**M, AO, CO, Run.Diags);
-      if (Error E = runPipeline(Ctx, Instrument))
-        return Run.fail(std::move(E));
-      Points.push_back(makeSweepPoint(Ctx));
-    }
-    printSweep(Points, ReportFormat, Out.os());
-    Out.os().flush();
-    Run.printWarnings();
-    Out.keep();
-    return 0;
-  }
-
-  Timer *BuildT = Start("build", "build IR, bind dims");
-  auto M = (*Parsed)->build(LO, Run.Diags);
-  Stop(BuildT);
-  if (!M)
-    return Run.fail(M.takeError());
-  CostContext Ctx(**M, AO, CO, Run.Diags);
-  PassManager PM(Ctx, Instrument);
-  if (Error E = PM.runPipeline(*Pipeline, Out.os()))
+  auto Bindings = parseDims();
+  if (!Bindings)
+    return Run.fail(Bindings.takeError());
+  auto Steps = parsePassesFlag();
+  if (!Steps)
+    return Run.fail(Steps.takeError());
+  if (Error E = checkSweepFlags(*Bindings))
     return Run.fail(std::move(E));
-  if (PrintIR)
-    printIR(*Ctx.M.Main, Out.os());
-  if (!PrintIR && Passes.empty()) {
-    ReportOptions RO;
-    RO.Format = ReportFormat;
-    RO.TopNodes = TopNodes;
-    Timer *T = Start("report", "report views");
-    printReport(Ctx, RO, Out.os());
-    Stop(T);
-  }
+  auto Load = buildLoadOptions(Bindings->front());
+  if (!Load)
+    return Run.fail(Load.takeError());
+  Run.Load = std::move(*Load);
+  if (Error E = Run.parse())
+    return Run.fail(std::move(E));
+  auto Cost = buildCostOptions();
+  if (!Cost)
+    return Run.fail(Cost.takeError());
+  Run.Cost = std::move(*Cost);
+  auto Analysis = buildAnalysisOptions();
+  if (!Analysis)
+    return Run.fail(Analysis.takeError());
+  Run.Analysis = std::move(*Analysis);
+  auto Out = openOutput(OutputFile, "output");
+  if (!Out)
+    return Run.fail(Out.takeError());
 
-  if (!TraceFile.empty()) {
-    std::error_code TEC;
-    ToolOutputFile Trace(TraceFile, TEC, sys::fs::OF_None);
-    if (TEC)
-      return Run.fail(makeError("cannot open trace file '" + TraceFile +
-                                "': " + TEC.message()));
-    writeTrace(Ctx, Trace.os());
-    Trace.keep();
-  }
+  Error E = Bindings->size() > 1 ? Run.sweep(*Bindings, *Steps, (*Out)->os())
+                                 : Run.analyse(*Steps, (*Out)->os());
+  if (E)
+    return Run.fail(std::move(E));
   // The report first, then the warnings (stdout is buffered, stderr not).
-  Out.os().flush();
+  (*Out)->os().flush();
   Run.printWarnings();
-  Out.keep();
+  (*Out)->keep();
   return 0;
 }
 

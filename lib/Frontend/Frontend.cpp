@@ -83,27 +83,32 @@ InputFormat sniffFormat(StringRef Name, StringRef Buf) {
   return InputFormat::Binary;
 }
 
-/// What a buffer that is not a binary ONNX model looks like, as a suffix
-/// for the error: " (the file looks like a PNG image)", or "".
-std::string guessContent(StringRef Buf) {
-  const char *What = nullptr;
+/// What a buffer that is not a binary ONNX model looks like, by its magic
+/// number ("a PNG image"), or null.
+const char *guessBinaryContent(StringRef Buf) {
   if (Buf.startswith("\x89PNG\r\n\x1a\n"))
-    What = "a PNG image";
-  else if (Buf.startswith("PK\x03\x04"))
-    What = "a zip archive (a PyTorch checkpoint?)";
-  else if (Buf.startswith("\x1f\x8b"))
-    What = "gzip-compressed data";
-  else if (Buf.startswith("\x93NUMPY"))
-    What = "a NumPy array";
-  else if (Buf.startswith("\x80\x02") || Buf.startswith("\x80\x04"))
-    What = "a Python pickle";
-  else if (all_of(Buf.take_front(512),
-                  [](char C) { return isPrint(C) || isSpace(C); }))
-    What = "text; for ONNX textual syntax or protobuf text format, use "
-           "--input-format=text or --input-format=textproto";
-  if (!What)
-    return "";
-  return std::string(" (the file looks like ") + What + ")";
+    return "a PNG image";
+  if (Buf.startswith("PK\x03\x04"))
+    return "a zip archive (a PyTorch checkpoint?)";
+  if (Buf.startswith("\x1f\x8b"))
+    return "gzip-compressed data";
+  if (Buf.startswith("\x93NUMPY"))
+    return "a NumPy array";
+  if (Buf.startswith("\x80\x02") || Buf.startswith("\x80\x04"))
+    return "a Python pickle";
+  return nullptr;
+}
+
+/// "not a valid ONNX model: PROBLEM", with a guess at what Buf is instead;
+/// text gets a LooksLikeTextError (another InputFormat may read it).
+Error notAModel(StringRef Problem, StringRef Buf) {
+  if (const char *What = guessBinaryContent(Buf))
+    return makeError("not a valid ONNX model: " + Problem +
+                     " (the file looks like " + What + ")");
+  if (all_of(Buf.take_front(512),
+             [](char C) { return isPrint(C) || isSpace(C); }))
+    return make_error<LooksLikeTextError>(Problem.str());
+  return makeError("not a valid ONNX model: " + Problem);
 }
 
 //===----------------------------------------------------------------------===//
@@ -303,15 +308,12 @@ Error parseModelProto(StringRef Buf, InputFormat Fmt, onnx::ModelProto &MP) {
       static_cast<int>(ToParse.size()));
   In.SetRecursionLimit(200);
   if (!MP.ParseFromCodedStream(&In) || !In.ConsumedEntireMessage())
-    return makeError("not a valid ONNX model: the protobuf is malformed or "
-                     "truncated" +
-                     guessContent(Buf));
+    return notAModel("the protobuf is malformed or truncated", Buf);
   // A few bytes of anything can parse as a protobuf with unknown fields; a
   // binary model without a graph is far more likely truncated or not ONNX.
   if (!MP.has_graph())
-    return makeError("not a valid ONNX model: no graph found (the file is "
-                     "truncated or not an ONNX model)" +
-                     guessContent(Buf));
+    return notAModel(
+        "no graph found (the file is truncated or not an ONNX model)", Buf);
   return Error::success();
 }
 
@@ -556,6 +558,17 @@ private:
                    std::vector<std::string> &CallStack);
   Error buildGraph(const onnx::GraphProto &GP, Graph &G, bool IsMain,
                    unsigned Depth);
+  // The steps of buildGraph.
+  Error addInitializers(const onnx::GraphProto &GP, Graph &G);
+  Error addGraphInputs(const onnx::GraphProto &GP, Graph &G, bool IsMain);
+  /// Creates F's node and its outputs (its inputs are connected once every
+  /// node of the graph exists).
+  Error addNode(const FlatNode &F, Graph &G);
+  Error connectInputs(Node &N, const onnx::NodeProto &NP, Graph &G);
+  /// Arity and attribute kinds, against ONNX's schema for N where the
+  /// installed library has one.
+  Error checkAgainstSchema(const Node &N, const onnx::NodeProto &NP);
+  Error addGraphOutputs(const onnx::GraphProto &GP, Graph &G);
   Error setTypeFromProto(Value &V, const onnx::TypeProto &TP, StringRef What,
                          bool Declared);
   Error addInitializer(const onnx::TensorProto &T, Graph &G);
@@ -743,7 +756,7 @@ bool Builder::isParamInput(const Value &V, bool HasStaticShape) {
 
 /// Initializers that are a framework's registered buffers rather than
 /// trainable parameters (they get no gradient and no optimizer state):
-/// --buffers REGEX, else names whose last component is a mask or a rotary
+/// LoadOptions::Buffers, else names whose last component is a mask or a rotary
 /// cache, or a [1, 1, N, N] tensor (a causal mask).
 bool Builder::isBuffer(const Value &V) {
   if (BuffersRe)
@@ -791,38 +804,33 @@ Error Builder::bindDims(const onnx::GraphProto &GP) {
   }
   for (const auto &D : Opts.Dims) {
     if (D.second <= 0)
-      return makeError("--dim " + D.first + "=" + Twine(D.second) +
-                       ": a dim must be bound to a positive number");
+      return make_error<DimBindingError>(DimBindingError::NotPositive, D.first,
+                                         D.second);
     auto Ins = Bindings.emplace(D.first, D.second);
     if (!Ins.second && Ins.first->second != D.second)
-      return makeError("--dim " + D.first + " is bound twice, to " +
-                       Twine(Ins.first->second) + " and " + Twine(D.second));
-    if (!is_contained(Names, D.first))
-      Diags.note("--dim " + D.first +
-                 " matches no symbolic dim of the "
-                 "model's inputs");
+      return make_error<DimBindingError>(DimBindingError::BoundTwice, D.first,
+                                         Ins.first->second, D.second);
+    if (!is_contained(Names, D.first)) {
+      DimBindingError Unused(DimBindingError::Unused, D.first);
+      Diags.note(Opts.DescribeDimWarning ? Opts.DescribeDimWarning(Unused)
+                                         : Unused.message());
+    }
   }
-  std::vector<std::string> Unbound;
+  // Each unbound name, with a value for an example binding: 128 for what
+  // looks like a sequence length, else 1.
+  std::vector<std::pair<std::string, int64_t>> Unbound;
   for (const std::string &N : Names)
     if (!Bindings.count(N)) {
       if (Opts.DefaultDim)
         Bindings[N] = *Opts.DefaultDim;
       else
-        Unbound.push_back(N);
+        Unbound.emplace_back(N, N.find("seq") != std::string::npos ||
+                                        N.find("len") != std::string::npos
+                                    ? 128
+                                    : 1);
     }
-  if (!Unbound.empty()) {
-    std::string List = join(Unbound, ", ");
-    std::string Example;
-    for (const std::string &N : Unbound)
-      Example += " --dim " + N + "=" +
-                 (N.find("seq") != std::string::npos ||
-                          N.find("len") != std::string::npos
-                      ? "128"
-                      : "1");
-    return makeError("unbound symbolic dim" +
-                     Twine(Unbound.size() > 1 ? "s" : "") + " " + List +
-                     "; bind with:" + Example);
-  }
+  if (!Unbound.empty())
+    return make_error<DimBindingError>(std::move(Unbound));
   for (const std::string &N : Names)
     M.DimBindings[N] = Bindings[N];
   return Error::success();
@@ -1016,6 +1024,39 @@ Expected<Attribute> Builder::convertAttribute(const onnx::AttributeProto &A,
 Error Builder::buildGraph(const onnx::GraphProto &GP, Graph &G, bool IsMain,
                           unsigned Depth) {
   // Phase 1: every value this graph defines.
+  if (Error E = addInitializers(GP, G))
+    return E;
+  if (Error E = addGraphInputs(GP, G, IsMain))
+    return E;
+  // Inline function calls first so their outputs exist.
+  std::vector<FlatNode> Flat;
+  std::vector<std::string> CallStack;
+  if (Error E = flatten(GP.node(), M.OpsetImports, Flat, Depth, CallStack))
+    return E;
+  for (const FlatNode &F : Flat)
+    if (Error E = addNode(F, G))
+      return E;
+  // Phase 2: inputs, attributes and subgraphs, now that every name exists.
+  for (size_t I = 0; I < Flat.size(); ++I) {
+    Node &N = *G.Nodes[I];
+    const onnx::NodeProto &NP = Flat[I].Proto;
+    if (Error E = connectInputs(N, NP, G))
+      return E;
+    for (const onnx::AttributeProto &A : NP.attribute()) {
+      Expected<Attribute> Attr = convertAttribute(A, N, Depth);
+      if (!Attr)
+        return Attr.takeError();
+      N.Attrs[A.name()] = std::move(*Attr);
+    }
+    if (Error E = checkAgainstSchema(N, NP))
+      return E;
+  }
+  if (Error E = addGraphOutputs(GP, G))
+    return E;
+  return sortNodes(G);
+}
+
+Error Builder::addInitializers(const onnx::GraphProto &GP, Graph &G) {
   for (const onnx::TensorProto &T : GP.initializer())
     if (Error E = addInitializer(T, G))
       return E;
@@ -1028,6 +1069,11 @@ Error Builder::buildGraph(const onnx::GraphProto &GP, Graph &G, bool IsMain,
     if (Error E = addInitializer(T, G))
       return E;
   }
+  return Error::success();
+}
+
+Error Builder::addGraphInputs(const onnx::GraphProto &GP, Graph &G,
+                              bool IsMain) {
   for (const onnx::ValueInfoProto &VI : GP.input()) {
     if (Value *Init = G.findLocal(VI.name())) {
       // IR < 4: initializers are listed as inputs too; they stay weights.
@@ -1052,124 +1098,123 @@ Error Builder::buildGraph(const onnx::GraphProto &GP, Graph &G, bool IsMain,
       V->Kind = ValueKind::Parameter;
     G.Inputs.push_back(V);
   }
-  // Inline function calls first so their outputs exist.
-  std::vector<FlatNode> Flat;
-  std::vector<std::string> CallStack;
-  if (Error E = flatten(GP.node(), M.OpsetImports, Flat, Depth, CallStack))
-    return E;
-  for (FlatNode &F : Flat) {
-    Node *N = G.createNode();
-    const onnx::NodeProto &NP = F.Proto;
-    N->Name = NP.name();
-    N->Domain = canonicalDomain(NP.domain());
-    N->OpType = NP.op_type();
-    N->OpsetVersion = F.Version >= 0 ? F.Version : opsetFor(N->Domain);
-    if (N->OpType.empty())
-      return makeError(describeNode(*N) + ": node has no op_type");
-    if (N->OpsetVersion < 0) {
-      if (N->Domain.empty())
-        return makeError(describeNode(*N) +
-                         ": the model imports no ai.onnx opset");
-      Diags.note(describeNode(*N) + ": domain '" + N->Domain +
-                 "' is not in the model's opset_import; assuming version 1");
-      N->OpsetVersion = 1;
+  return Error::success();
+}
+
+Error Builder::addNode(const FlatNode &F, Graph &G) {
+  Node *N = G.createNode();
+  const onnx::NodeProto &NP = F.Proto;
+  N->Name = NP.name();
+  N->Domain = canonicalDomain(NP.domain());
+  N->OpType = NP.op_type();
+  N->OpsetVersion = F.Version >= 0 ? F.Version : opsetFor(N->Domain);
+  if (N->OpType.empty())
+    return makeError(describeNode(*N) + ": node has no op_type");
+  if (N->OpsetVersion < 0) {
+    if (N->Domain.empty())
+      return makeError(describeNode(*N) +
+                       ": the model imports no ai.onnx opset");
+    Diags.note(describeNode(*N) + ": domain '" + N->Domain +
+               "' is not in the model's opset_import; assuming version 1");
+    N->OpsetVersion = 1;
+  }
+  for (const std::string &O : NP.output()) {
+    if (O.empty()) {
+      N->Outputs.push_back(nullptr);
+      continue;
     }
-    for (const std::string &O : NP.output()) {
-      if (O.empty()) {
-        N->Outputs.push_back(nullptr);
-        continue;
-      }
-      Value *V = G.createValue(O);
-      if (!V) {
-        Value *Old = G.findLocal(O);
-        if (Old && Old->Producer)
-          return makeError(describeNode(*N) + ": output '" + O +
-                           "' is also produced by " +
-                           describeNode(*Old->Producer));
+    Value *V = G.createValue(O);
+    if (!V) {
+      Value *Old = G.findLocal(O);
+      if (Old && Old->Producer)
         return makeError(describeNode(*N) + ": output '" + O +
-                         "' redefines a graph input or initializer");
+                         "' is also produced by " +
+                         describeNode(*Old->Producer));
+      return makeError(describeNode(*N) + ": output '" + O +
+                       "' redefines a graph input or initializer");
+    }
+    V->Producer = N;
+    V->ProducerOutput = N->Outputs.size();
+    V->Kind = N->OpType == "Constant" && N->Domain.empty()
+                  ? ValueKind::Constant
+                  : ValueKind::Activation;
+    N->Outputs.push_back(V);
+  }
+  return Error::success();
+}
+
+Error Builder::connectInputs(Node &N, const onnx::NodeProto &NP, Graph &G) {
+  for (const std::string &In : NP.input()) {
+    if (In.empty()) {
+      N.Inputs.push_back(nullptr);
+      continue;
+    }
+    Value *V = G.lookup(In);
+    if (!V)
+      return makeError(describeNode(N) + ": input '" + In +
+                       "' is not produced by any node, nor a graph input "
+                       "or initializer");
+    N.Inputs.push_back(V);
+    if (V->Parent == &G) {
+      V->Users.push_back(&N);
+      continue;
+    }
+    // An outer value read inside a subgraph: each enclosing owner node up
+    // to the value's graph reads it implicitly.
+    for (Graph *Sub = &G; Sub && Sub != V->Parent; Sub = Sub->Parent) {
+      Node *Owner = Sub->OwnerNode;
+      if (!Owner)
+        break;
+      if (!is_contained(Owner->ImplicitInputs, V)) {
+        Owner->ImplicitInputs.push_back(V);
+        if (Owner->Parent == V->Parent)
+          V->Users.push_back(Owner);
       }
-      V->Producer = N;
-      V->ProducerOutput = N->Outputs.size();
-      V->Kind = N->OpType == "Constant" && N->Domain.empty()
-                    ? ValueKind::Constant
-                    : ValueKind::Activation;
-      N->Outputs.push_back(V);
     }
   }
-  // Phase 2: inputs, attributes and subgraphs, now that every name exists.
-  for (size_t I = 0; I < Flat.size(); ++I) {
-    Node *N = G.Nodes[I].get();
-    const onnx::NodeProto &NP = Flat[I].Proto;
-    for (const std::string &In : NP.input()) {
-      if (In.empty()) {
-        N->Inputs.push_back(nullptr);
-        continue;
-      }
-      Value *V = G.lookup(In);
-      if (!V)
-        return makeError(describeNode(*N) + ": input '" + In +
-                         "' is not produced by any node, nor a graph input "
-                         "or initializer");
-      N->Inputs.push_back(V);
-      if (V->Parent == &G) {
-        V->Users.push_back(N);
-        continue;
-      }
-      // An outer value read inside a subgraph: each enclosing owner node up
-      // to the value's graph reads it implicitly.
-      for (Graph *Sub = &G; Sub && Sub != V->Parent; Sub = Sub->Parent) {
-        Node *Owner = Sub->OwnerNode;
-        if (!Owner)
-          break;
-        if (!is_contained(Owner->ImplicitInputs, V)) {
-          Owner->ImplicitInputs.push_back(V);
-          if (Owner->Parent == V->Parent)
-            V->Users.push_back(Owner);
-        }
-      }
-    }
-    for (const onnx::AttributeProto &A : NP.attribute()) {
-      Expected<Attribute> Attr = convertAttribute(A, *N, Depth);
-      if (!Attr)
-        return Attr.takeError();
-      N->Attrs[A.name()] = std::move(*Attr);
-    }
-    // Arity check against ONNX's schema where the library has one. Only
-    // for opsets the library knows: a newer opset may have changed the op
-    // (ReduceMean-18 takes its axes as a second input; ONNX 1.12 knows
-    // ReduceMean-13 only).
-    if (const onnx::OpSchema *S = schemaFor(*N)) {
-      int NIn = NP.input_size(), NOut = NP.output_size();
-      if (NIn < S->min_input() || NIn > S->max_input())
-        return makeError(describeNode(*N) + ": has " + Twine(NIn) + " input" +
-                         (NIn == 1 ? "" : "s") + "; " + N->qualifiedOp() + "-" +
-                         Twine(S->since_version()) + " takes " +
-                         describeArity(S->min_input(), S->max_input()));
-      if (NOut < S->min_output() || NOut > S->max_output())
-        return makeError(describeNode(*N) + ": has " + Twine(NOut) + " output" +
-                         (NOut == 1 ? "" : "s") + "; " + N->qualifiedOp() +
-                         "-" + Twine(S->since_version()) + " has " +
-                         describeArity(S->min_output(), S->max_output()));
-      // Attribute kinds, and required attributes, as the schema says.
-      for (const onnx::AttributeProto &A : NP.attribute()) {
-        auto It = S->attributes().find(A.name());
-        if (It == S->attributes().end() || A.type() == It->second.type ||
-            !A.ref_attr_name().empty())
-          continue;
-        return makeError(
-            describeNode(*N) + ": attribute '" + A.name() + "' is " +
-            onnx::AttributeProto_AttributeType_Name(A.type()) + "; " +
-            N->qualifiedOp() + "-" + Twine(S->since_version()) + " expects " +
-            onnx::AttributeProto_AttributeType_Name(It->second.type));
-      }
-      for (const auto &KV : S->attributes())
-        if (KV.second.required && !N->attr(KV.first))
-          return makeError(describeNode(*N) + ": missing required attribute '" +
-                           KV.first + "' of " + N->qualifiedOp() + "-" +
-                           Twine(S->since_version()));
-    }
+  return Error::success();
+}
+
+Error Builder::checkAgainstSchema(const Node &N, const onnx::NodeProto &NP) {
+  // Arity check against ONNX's schema where the library has one. Only for
+  // opsets the library knows: a newer opset may have changed the op
+  // (ReduceMean-18 takes its axes as a second input; ONNX 1.12 knows
+  // ReduceMean-13 only).
+  const onnx::OpSchema *S = schemaFor(N);
+  if (!S)
+    return Error::success();
+  int NIn = NP.input_size(), NOut = NP.output_size();
+  if (NIn < S->min_input() || NIn > S->max_input())
+    return makeError(describeNode(N) + ": has " + Twine(NIn) + " input" +
+                     (NIn == 1 ? "" : "s") + "; " + N.qualifiedOp() + "-" +
+                     Twine(S->since_version()) + " takes " +
+                     describeArity(S->min_input(), S->max_input()));
+  if (NOut < S->min_output() || NOut > S->max_output())
+    return makeError(describeNode(N) + ": has " + Twine(NOut) + " output" +
+                     (NOut == 1 ? "" : "s") + "; " + N.qualifiedOp() + "-" +
+                     Twine(S->since_version()) + " has " +
+                     describeArity(S->min_output(), S->max_output()));
+  // Attribute kinds, and required attributes, as the schema says.
+  for (const onnx::AttributeProto &A : NP.attribute()) {
+    auto It = S->attributes().find(A.name());
+    if (It == S->attributes().end() || A.type() == It->second.type ||
+        !A.ref_attr_name().empty())
+      continue;
+    return makeError(describeNode(N) + ": attribute '" + A.name() + "' is " +
+                     onnx::AttributeProto_AttributeType_Name(A.type()) + "; " +
+                     N.qualifiedOp() + "-" + Twine(S->since_version()) +
+                     " expects " +
+                     onnx::AttributeProto_AttributeType_Name(It->second.type));
   }
+  for (const auto &KV : S->attributes())
+    if (KV.second.required && !N.attr(KV.first))
+      return makeError(describeNode(N) + ": missing required attribute '" +
+                       KV.first + "' of " + N.qualifiedOp() + "-" +
+                       Twine(S->since_version()));
+  return Error::success();
+}
+
+Error Builder::addGraphOutputs(const onnx::GraphProto &GP, Graph &G) {
   for (const onnx::ValueInfoProto &VI : GP.value_info())
     if (Value *V = G.findLocal(VI.name()))
       if (Error E = setTypeFromProto(*V, VI.type(), "value_info", true))
@@ -1185,7 +1230,7 @@ Error Builder::buildGraph(const onnx::GraphProto &GP, Graph &G, bool IsMain,
     V->IsGraphOutput = true;
     G.Outputs.push_back(V);
   }
-  return sortNodes(G);
+  return Error::success();
 }
 
 Error Builder::sortNodes(Graph &G) {

@@ -37,6 +37,9 @@ struct AnalysisOptions {
   /// Parameters whose names match this regex are frozen (no gradient, no
   /// optimizer state; they save nothing for their own gradient).
   std::string FreezeRegex;
+
+  /// Checks that FreezeRegex is a valid regular expression.
+  llvm::Error validate() const;
 };
 
 /// What the passes share: the model, options, diagnostics and the results

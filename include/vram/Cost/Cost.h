@@ -46,7 +46,24 @@ struct CostOptions {
   std::vector<std::pair<std::string, double>> TermOverrides;
   /// Framework overhead (CUDA context and workspace), bytes.
   uint64_t OverheadBytes = 400ull << 20;
+
+  /// Checks the recipe, the optimizer and each term override's key against
+  /// the tables of vram/Cost/Recipes.h, in that order.
+  llvm::Error validate() const;
 };
+
+// Parsers for the values of CostOptions given as text (their errors name no
+// command-line flag).
+/// "400MiB", "1.5GiB", "1024" (also KiB, KB, MB, GB, B): a size in bytes, or
+/// "invalid size 'S' (examples: 400MiB, 1GiB, 0)".
+llvm::Expected<uint64_t> parseSize(llvm::StringRef S);
+/// A floating-point dtype for ActivationDType ("f16", "bf16", ...), or
+/// "'NAME' is not a floating-point dtype".
+llvm::Expected<DType> parseActivationDType(llvm::StringRef Name);
+/// "TERM=BYTES" with BYTES a number >= 0: one of TermOverrides (the key is
+/// checked by validate()), or "expected TERM=BYTES".
+llvm::Expected<std::pair<std::string, double>>
+parseTermOverride(llvm::StringRef Text);
 
 /// One line of the recipe: a per-parameter term.
 struct RecipeTerm {

@@ -3,7 +3,9 @@
 // A recipe names the bytes each parameter costs, term by term (weights,
 // master weights, gradients, master gradients, optimizer state per state
 // copy), and the dtype of floating-point activations. Optimizers say how
-// many state copies they keep.
+// many state copies they keep. The tables here are the only lists of
+// recipes, optimizers and term keys: the tool's help and its errors are
+// built from them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +16,7 @@
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
 
 namespace vram {
 
@@ -31,10 +34,35 @@ struct Recipe {
 
 llvm::ArrayRef<Recipe> recipes();
 const Recipe *findRecipe(llvm::StringRef Name);
+/// The recipe named Name, or "unknown recipe 'NAME' (known: mixed, ...)".
+llvm::Expected<const Recipe *> lookupRecipe(llvm::StringRef Name);
+
+/// Bytes per parameter of every term of R with an optimizer keeping
+/// StateCopies state copies (20 for mixed with Adam).
+double bytesPerParam(const Recipe &R, unsigned StateCopies);
+
+struct Optimizer {
+  const char *Name;
+  unsigned StateCopies; ///< optimizer state copies kept per parameter
+};
+
+/// sgd (0 state copies), momentum (1), adam and adamw (2).
+llvm::ArrayRef<Optimizer> optimizers();
+const Optimizer *findOptimizer(llvm::StringRef Name);
+/// The optimizer named Name, or "unknown optimizer 'NAME' (known: sgd, ...)".
+llvm::Expected<const Optimizer *> lookupOptimizer(llvm::StringRef Name);
 
 /// Optimizer state copies: sgd 0, momentum 1, adam and adamw 2. -1 when the
 /// name is unknown.
 int optimizerStateCopies(llvm::StringRef Name);
+
+/// The keys of a recipe's per-parameter terms, in report order: weights,
+/// master_weights, weight_copies, gradients, master_gradients,
+/// optimizer_state (what CostOptions::TermOverrides may override).
+llvm::ArrayRef<llvm::StringRef> recipeTermKeys();
+/// Success when Key names a term, else "unknown recipe term 'KEY' (known:
+/// weights, ...)".
+llvm::Error checkRecipeTermKey(llvm::StringRef Key);
 
 } // namespace vram
 
