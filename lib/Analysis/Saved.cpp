@@ -29,42 +29,82 @@ void conservativeFallback(SaveContext &C) {
       C.input(I, "input of " + C.node().qualifiedOp() + " (no rule: kept)");
 }
 
+/// Records what a rule kept: hidden buffers as they are; graph tensors by
+/// storage, once, never a parameter or constant.
+void record(AnalysisContext &Ctx, const Node &N, const SaveContext &C,
+            DenseSet<const Value *> &Kept) {
+  std::vector<SavedTensor> &Out = Ctx.Saved.Tensors;
+  for (const SaveContext::Item &It : C.Items) {
+    SavedTensor T;
+    T.Consumer = &N;
+    T.Reason = It.Reason;
+    if (It.K == SaveContext::Item::Buffer) {
+      T.Hidden = true;
+      T.KeepsDType = It.KeepsDType;
+      T.Name = N.displayName() + "." + It.Name;
+      T.Ty = It.Ty;
+      T.Sh = It.Sh;
+      T.Owner = &N;
+      Out.push_back(std::move(T));
+      continue;
+    }
+    const Value *V =
+        It.K == SaveContext::Item::Input ? C.in(It.Index) : C.out(It.Index);
+    const Value *S = Ctx.storage(V);
+    if (S->Kind == ValueKind::Parameter || S->Kind == ValueKind::Constant)
+      continue;
+    if (!Kept.insert(S).second)
+      continue;
+    T.Storage = S;
+    T.Name = S->Name;
+    T.Ty = S->Ty;
+    T.Sh = S->Sh;
+    T.Owner = S->Producer;
+    // Integer and bool tensors keep their width under every recipe.
+    T.KeepsDType = !isFloatingPoint(S->Ty) || It.KeepsDType;
+    Out.push_back(std::move(T));
+  }
+}
+
 } // namespace
+
+Optional<GradientUnit> gradientUnit(const AnalysisContext &Ctx, const Node &N) {
+  GradientUnit U;
+  U.N = &N;
+  auto GIt = Ctx.Fusion.GroupOf.find(&N);
+  if (GIt != Ctx.Fusion.GroupOf.end()) {
+    const FusedGroup &Grp = Ctx.Fusion.Groups[GIt->second];
+    if (Grp.Output->Producer != &N)
+      return None;
+    U.Group = &Grp;
+    U.Inputs.assign(Grp.Inputs.begin(), Grp.Inputs.end());
+    U.Outputs.push_back(Grp.Output);
+    U.Op = Grp.KernelOp;
+    U.OpType = Grp.Kernel;
+    return U;
+  }
+  U.Inputs.assign(N.Inputs.begin(), N.Inputs.end());
+  U.Outputs.assign(N.Outputs.begin(), N.Outputs.end());
+  U.Op = findOp(N.Domain, N.OpType, N.OpsetVersion);
+  U.OpType = N.OpType;
+  return U;
+}
 
 Error runSaved(AnalysisContext &Ctx) {
   SavedResult &R = Ctx.Saved;
   R = SavedResult();
   DenseSet<const Value *> Kept;
-  Graph &G = *Ctx.M.Main;
-  for (auto &NPtr : G.Nodes) {
-    Node &N = *NPtr;
-    // A fused group is handled once, at the node producing its output.
-    const FusedGroup *Grp = nullptr;
-    auto GIt = Ctx.Fusion.GroupOf.find(&N);
-    if (GIt != Ctx.Fusion.GroupOf.end()) {
-      Grp = &Ctx.Fusion.Groups[GIt->second];
-      if (Grp->Output->Producer != &N)
-        continue;
-    }
-    SmallVector<Value *, 4> Ins, Outs;
-    std::string Op = N.OpType;
-    const OpInfo *Row = nullptr;
-    if (Grp) {
-      Ins.assign(Grp->Inputs.begin(), Grp->Inputs.end());
-      Outs.push_back(Grp->Output);
-      Op = Grp->Kernel;
-      Row = Grp->KernelOp;
-    } else {
-      Ins.assign(N.Inputs.begin(), N.Inputs.end());
-      Outs.assign(N.Outputs.begin(), N.Outputs.end());
-      Row = findOp(N.Domain, N.OpType, N.OpsetVersion);
-    }
-    SaveContext C(N, Ins, Outs, Ctx.RequiresGrad);
-    C.Op = Op;
+  for (auto &NPtr : Ctx.M.Main->Nodes) {
+    const Node &N = *NPtr;
+    Optional<GradientUnit> U = gradientUnit(Ctx, N);
+    if (!U)
+      continue;
+    SaveContext C(N, U->Inputs, U->Outputs, Ctx.RequiresGrad);
+    C.Op = U->OpType;
     if (!C.anyRG())
       continue;
-    if (Row && Row->Save) {
-      Row->Save(C);
+    if (U->Op && U->Op->Save) {
+      U->Op->Save(C);
     } else {
       if (R.UnknownOps[N.qualifiedOp()]++ == 0)
         if (Error E = Ctx.Diags.warn(
@@ -74,36 +114,7 @@ Error runSaved(AnalysisContext &Ctx) {
           return E;
       conservativeFallback(C);
     }
-    for (const SaveContext::Item &It : C.Items) {
-      SavedTensor T;
-      T.Consumer = &N;
-      T.Reason = It.Reason;
-      if (It.K == SaveContext::Item::Buffer) {
-        T.Hidden = true;
-        T.KeepsDType = It.KeepsDType;
-        T.Name = N.displayName() + "." + It.Name;
-        T.Ty = It.Ty;
-        T.Sh = It.Sh;
-        T.Owner = &N;
-        R.Tensors.push_back(std::move(T));
-        continue;
-      }
-      const Value *V =
-          It.K == SaveContext::Item::Input ? C.in(It.Index) : C.out(It.Index);
-      const Value *S = Ctx.storage(V);
-      if (S->Kind == ValueKind::Parameter || S->Kind == ValueKind::Constant)
-        continue;
-      if (!Kept.insert(S).second)
-        continue;
-      T.Storage = S;
-      T.Name = S->Name;
-      T.Ty = S->Ty;
-      T.Sh = S->Sh;
-      T.Owner = S->Producer;
-      // Integer and bool tensors keep their width under every recipe.
-      T.KeepsDType = !isFloatingPoint(S->Ty) || It.KeepsDType;
-      R.Tensors.push_back(std::move(T));
-    }
+    record(Ctx, N, C, Kept);
   }
   // A Split part kept together with its whole source is inside it.
   auto InsideKeptSource = [&](const SavedTensor &T) {

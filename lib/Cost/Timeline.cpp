@@ -108,9 +108,17 @@ private:
     std::copy(std::begin(Live), std::end(Live), std::begin(S.Live));
     R.Steps.push_back(S);
   }
+  /// Backward: activation gradients live (by value) and parameters whose
+  /// gradient exists.
+  DenseMap<const Value *, uint64_t> GradLive;
+  DenseSet<const Value *> ParamGradDone;
+
   void persistent();
   void forward();
   void backward();
+  void gradientOf(const Value &V);
+  bool hasBackwardStep(const GradientUnit &U) const;
+  void backwardStep(const GradientUnit &U);
   void finish();
 };
 
@@ -167,87 +175,80 @@ void Timeline::forward() {
 }
 
 /// The backward, seeded with the gradient of each graph output that
-/// requires grad, in reverse topological order.
+/// requires grad, in reverse topological order: one step per gradient unit
+/// (a node, or a fused group at its output) whose inputs require grad.
 void Timeline::backward() {
-  const FusionResult &F = Ctx.Fusion;
-  double GradPerParam = termBytes(Ctx.Cost, "gradients");
-  DenseSet<const Value *> ParamGradDone;
-  uint64_t Transient = 0; // gradient copies live during one step only
-  DenseMap<const Value *, uint64_t> GradLive; // activation grads by value
-  auto gradOf = [&](const Value *V) {
-    uint64_t B = pricedBytes(V->Ty, V->Sh, false, ActTy).getValueOr(0);
-    if (GradLive.try_emplace(V, B).second)
-      add(LiveCat::ActivationGradients, B);
-  };
   for (const Value *V : G.Outputs)
     if (Ctx.RequiresGrad.count(V))
-      gradOf(V);
+      gradientOf(*V);
   for (size_t K = G.Nodes.size(); K-- > 0;) {
-    const Node &N = *G.Nodes[K];
-    SmallVector<const Value *, 4> Ins, Outs;
-    const OpInfo *Row = nullptr;
-    auto GIt = F.GroupOf.find(&N);
-    if (GIt != F.GroupOf.end()) {
-      const FusedGroup &Grp = F.Groups[GIt->second];
-      if (Grp.Output->Producer != &N)
-        continue; // interior of a fused kernel: no separate backward step
-      Ins.assign(Grp.Inputs.begin(), Grp.Inputs.end());
-      // A parameter read inside the kernel only (a float epsilon or
-      // coefficient initializer) gets its gradient at the kernel's step.
-      for (const Node *M : Grp.Members)
-        for (const Value *V : M->Inputs)
-          if (V && V->Kind == ValueKind::Parameter && !is_contained(Ins, V))
-            Ins.push_back(V);
-      Outs.push_back(Grp.Output);
-      Row = Grp.KernelOp;
-    } else {
-      Ins.assign(N.Inputs.begin(), N.Inputs.end());
-      Outs.assign(N.Outputs.begin(), N.Outputs.end());
-      Row = findOp(N.Domain, N.OpType, N.OpsetVersion);
-    }
-    bool Any = false;
-    for (const Value *V : Ins)
-      Any |= V && Ctx.RequiresGrad.count(V);
-    // A view of a parameter (W^T feeding a MatMul) passes the gradient
-    // straight to the parameter, and an op without a gradient (Shape of an
-    // activation, a comparison) passes none: no step of their own.
-    const Value *Out0 = N.output(0);
-    if (!Any || (Row && !Row->differentiable()) ||
-        (Out0 && Ctx.storage(Out0) != Out0 &&
-         Ctx.storage(Out0)->Kind == ValueKind::Parameter))
-      continue;
-    for (const Value *V : Ins) {
-      if (!V || !Ctx.RequiresGrad.count(V))
-        continue;
-      const Value *S = Ctx.storage(V);
-      if (S->Kind != ValueKind::Parameter) {
-        gradOf(V);
-        continue;
-      }
-      uint64_t Bytes = static_cast<uint64_t>(
-          std::llround(GradPerParam * S->Sh.numElements().getValueOr(0)));
-      if (ParamGradDone.insert(S).second)
-        add(LiveCat::Gradients, Bytes);
-      else
-        // A shared (tied) parameter's later use computes a fresh gradient
-        // and the engine adds the two out of place: two transient copies
-        // (measured: EmbeddingBackward0 of a tied wte, PyTorch 1.13).
-        Transient += 2 * Bytes;
-    }
-    add(LiveCat::Gradients, Transient);
-    record(Phase::Backward, &N);
-    sub(LiveCat::Gradients, Transient);
-    Transient = 0;
-    for (const Value *V : Outs) {
-      auto It = V ? GradLive.find(V) : GradLive.end();
-      if (It == GradLive.end())
-        continue;
-      sub(LiveCat::ActivationGradients, It->second);
-      It->second = 0;
-    }
-    for (const SavedTensor *T : FreedAtBackward.lookup(&N))
-      sub(LiveCat::SavedActivations, savedBytes(*T));
+    Optional<GradientUnit> U = gradientUnit(Ctx, *G.Nodes[K]);
+    if (U && hasBackwardStep(*U))
+      backwardStep(*U);
   }
+}
+
+void Timeline::gradientOf(const Value &V) {
+  uint64_t B = pricedBytes(V.Ty, V.Sh, false, ActTy).getValueOr(0);
+  if (GradLive.try_emplace(&V, B).second)
+    add(LiveCat::ActivationGradients, B);
+}
+
+bool Timeline::hasBackwardStep(const GradientUnit &U) const {
+  if (none_of(U.Inputs,
+              [&](const Value *V) { return V && Ctx.RequiresGrad.count(V); }))
+    return false;
+  // An op without a gradient (Shape of an activation, a comparison) passes
+  // none, and a view of a parameter (W^T feeding a MatMul) passes the
+  // gradient straight to the parameter: no step of their own.
+  if (U.Op && !U.Op->differentiable())
+    return false;
+  const Value *Out0 = U.N->output(0);
+  return !(Out0 && Ctx.storage(Out0) != Out0 &&
+           Ctx.storage(Out0)->Kind == ValueKind::Parameter);
+}
+
+void Timeline::backwardStep(const GradientUnit &U) {
+  SmallVector<const Value *, 4> Ins(U.Inputs.begin(), U.Inputs.end());
+  // A parameter read inside a fused kernel only (a float epsilon or
+  // coefficient initializer) gets its gradient at the kernel's step.
+  if (U.Group)
+    for (const Node *M : U.Group->Members)
+      for (const Value *V : M->Inputs)
+        if (V && V->Kind == ValueKind::Parameter && !is_contained(Ins, V))
+          Ins.push_back(V);
+  double GradPerParam = termBytes(Ctx.Cost, "gradients");
+  uint64_t Transient = 0; // gradient copies live during this step only
+  for (const Value *V : Ins) {
+    if (!V || !Ctx.RequiresGrad.count(V))
+      continue;
+    const Value *S = Ctx.storage(V);
+    if (S->Kind != ValueKind::Parameter) {
+      gradientOf(*V);
+      continue;
+    }
+    uint64_t Bytes = static_cast<uint64_t>(
+        std::llround(GradPerParam * S->Sh.numElements().getValueOr(0)));
+    if (ParamGradDone.insert(S).second)
+      add(LiveCat::Gradients, Bytes);
+    else
+      // A shared (tied) parameter's later use computes a fresh gradient and
+      // the engine adds the two out of place: two transient copies
+      // (measured: EmbeddingBackward0 of a tied wte, PyTorch 1.13).
+      Transient += 2 * Bytes;
+  }
+  add(LiveCat::Gradients, Transient);
+  record(Phase::Backward, U.N);
+  sub(LiveCat::Gradients, Transient);
+  for (const Value *V : U.Outputs) {
+    auto It = V ? GradLive.find(V) : GradLive.end();
+    if (It == GradLive.end())
+      continue;
+    sub(LiveCat::ActivationGradients, It->second);
+    It->second = 0;
+  }
+  for (const SavedTensor *T : FreedAtBackward.lookup(U.N))
+    sub(LiveCat::SavedActivations, savedBytes(*T));
 }
 
 Error Timeline::runTrain() {

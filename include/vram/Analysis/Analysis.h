@@ -17,6 +17,8 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/Optional.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/Error.h"
 
 #include <string>
@@ -69,6 +71,21 @@ struct AnalysisContext {
     return It == StorageOf.end() ? V : It->second;
   }
 };
+
+/// What one backward step differentiates: a node, or a fused group at the
+/// node producing the group's output (its other members have no step).
+struct GradientUnit {
+  const Node *N = nullptr;
+  llvm::SmallVector<Value *, 4> Inputs, Outputs;
+  const FusedGroup *Group = nullptr;
+  /// The op's registry row (the kernel's, for a group); null when unknown.
+  const struct OpInfo *Op = nullptr;
+  /// The op as priced: the kernel of a group, else the node's op type.
+  std::string OpType;
+};
+/// N's gradient unit; None for an interior node of a fused group.
+llvm::Optional<GradientUnit> gradientUnit(const AnalysisContext &Ctx,
+                                          const Node &N);
 
 /// A pattern of the fusion pass: the kernel it produces (a "vram" row of
 /// the op registry) and the op it is anchored on.
