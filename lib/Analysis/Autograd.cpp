@@ -78,8 +78,9 @@ bool isView(const Node &N, ViewKind K) {
   case ViewKind::Broadcast:
   case ViewKind::ViewOfPart:
     return true;
-  case ViewKind::ViewIfSameType:
-    return N.input(0) && N.output(0) && N.input(0)->Ty == N.output(0)->Ty;
+  case ViewKind::ViewIfSameType: // stored alike under every recipe, too
+    return N.input(0) && N.output(0) && N.input(0)->Ty == N.output(0)->Ty &&
+           N.input(0)->FixedDType == N.output(0)->FixedDType;
   case ViewKind::None:
   case ViewKind::DisjointParts:
     return false;

@@ -61,7 +61,7 @@ void record(AnalysisContext &Ctx, const Node &N, const SaveContext &C,
     T.Sh = S->Sh;
     T.Owner = S->Producer;
     // Integer and bool tensors keep their width under every recipe.
-    T.KeepsDType = !isFloatingPoint(S->Ty) || It.KeepsDType;
+    T.KeepsDType = !isFloatingPoint(S->Ty) || It.KeepsDType || S->FixedDType;
     Out.push_back(std::move(T));
   }
 }

@@ -277,8 +277,6 @@ Error runCost(CostContext &Ctx) {
   }
   computeLayers(Ctx);
   C.Overhead = O.OverheadBytes;
-  C.Total = C.Parameters + C.Gradients + C.OptimizerState + C.Activations +
-            C.Overhead;
   return Error::success();
 }
 

@@ -18,6 +18,14 @@ Error CostOptions::validate() const {
   return Error::success();
 }
 
+Optional<DType> CostOptions::activationDType() const {
+  if (ActivationDType)
+    return *ActivationDType;
+  if (const vram::Recipe *R = findRecipe(Recipe))
+    return R->ActivationTy;
+  return None;
+}
+
 Expected<uint64_t> parseSize(StringRef S) {
   StringRef Num = S.trim();
   uint64_t Mul = 1;

@@ -90,7 +90,7 @@ private:
   uint64_t priced(const Value &V) const {
     if (const SavedTensor *T = SavedOf.lookup(&V))
       return savedBytes(*T);
-    return pricedBytes(V.Ty, V.Sh, false, ActTy).getValueOr(0);
+    return pricedBytes(V.Ty, V.Sh, V.FixedDType, ActTy).getValueOr(0);
   }
   uint64_t savedBytes(const SavedTensor &T) const {
     return Ctx.Cost.savedBytes(&T - Ctx.Saved.Tensors.data());
@@ -174,12 +174,16 @@ void Timeline::forward() {
            [&](const Value &S) { sub(LiveCat::Temporaries, priced(S)); });
 }
 
-/// The backward, seeded with the gradient of each graph output that
-/// requires grad, in reverse topological order: one step per gradient unit
+/// The backward, seeded with the gradient of the loss (or of each graph
+/// output that requires grad, when no loss is priced), in reverse
+/// topological order: one step per gradient unit
 /// (a node, or a fused group at its output) whose inputs require grad.
 void Timeline::backward() {
+  // A loss the loss pass added is the only seed; without one, every output
+  // that requires grad seeds its own gradient.
+  const Value *Loss = Ctx.Loss.InGraph ? nullptr : Ctx.Loss.Loss;
   for (const Value *V : G.Outputs)
-    if (Ctx.RequiresGrad.count(V))
+    if (Ctx.RequiresGrad.count(V) && (!Loss || V == Loss))
       gradientOf(*V);
   for (size_t K = G.Nodes.size(); K-- > 0;) {
     Optional<GradientUnit> U = gradientUnit(Ctx, *G.Nodes[K]);
@@ -189,7 +193,7 @@ void Timeline::backward() {
 }
 
 void Timeline::gradientOf(const Value &V) {
-  uint64_t B = pricedBytes(V.Ty, V.Sh, false, ActTy).getValueOr(0);
+  uint64_t B = pricedBytes(V.Ty, V.Sh, V.FixedDType, ActTy).getValueOr(0);
   if (GradLive.try_emplace(&V, B).second)
     add(LiveCat::ActivationGradients, B);
 }

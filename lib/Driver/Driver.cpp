@@ -130,6 +130,26 @@ cl::opt<std::string> Freeze("freeze",
                             cl::desc("Freeze parameters whose names match "
                                      "REGEX (no gradient or optimizer state)"),
                             cl::value_desc("REGEX"), cl::cat(ToolCat));
+cl::opt<LossKind>
+    Loss("loss", cl::desc("The loss of the training step"),
+         cl::values(clEnumValN(LossKind::None, "none",
+                               "not priced: each output's gradient seeds the "
+                               "backward (default)"),
+                    clEnumValN(LossKind::Mean, "mean", "logits.mean()"),
+                    clEnumValN(LossKind::CrossEntropy, "cross-entropy",
+                               "F.cross_entropy(logits.float(), labels), as "
+                               "Hugging Face computes it")),
+         cl::init(LossKind::None), cl::cat(ToolCat));
+cl::opt<std::string>
+    LossOutput("loss-output",
+               cl::desc("The output the loss is computed from (default: the "
+                        "first floating-point output)"),
+               cl::value_desc("NAME"), cl::cat(ToolCat));
+cl::opt<bool> LossUpcast(
+    "loss-upcast",
+    cl::desc("Cross-entropy upcasts 16-bit logits to f32 first, as Hugging "
+             "Face's logits.float() (default true; =false to keep them)"),
+    cl::init(true), cl::cat(ToolCat));
 cl::opt<bool> AsWritten("as-written",
                         cl::desc("Price the graph node by node as written, "
                                  "without recognising decomposed kernels"),
@@ -301,11 +321,17 @@ Expected<CostOptions> buildCostOptions() {
   return CO;
 }
 
-Expected<AnalysisOptions> buildAnalysisOptions() {
+/// The analysis options; the activation dtype comes from the cost options
+/// (the recipe's, or --activation-dtype).
+Expected<AnalysisOptions> buildAnalysisOptions(const CostOptions &CO) {
   AnalysisOptions AO;
   AO.Strict = Strict;
   AO.Fusion = !AsWritten;
   AO.FreezeRegex = Freeze;
+  AO.Loss = Loss;
+  AO.LossOutput = LossOutput;
+  AO.LossUpcast = LossUpcast;
+  AO.ActivationDType = CO.activationDType();
   if (Error E = AO.validate())
     return std::move(E);
   return AO;
@@ -575,7 +601,7 @@ int runVramOpt(int Argc, char **Argv) {
   if (!Cost)
     return Run.fail(Cost.takeError());
   Run.Cost = std::move(*Cost);
-  auto Analysis = buildAnalysisOptions();
+  auto Analysis = buildAnalysisOptions(Run.Cost);
   if (!Analysis)
     return Run.fail(Analysis.takeError());
   Run.Analysis = std::move(*Analysis);

@@ -66,7 +66,9 @@ public:
       for (const auto &KV : Ctx.M.DimBindings)
         OS << ' ' << KV.first << '=' << KV.second;
     }
-    OS << "\n\nParameters: " << withCommas(C.ParamCount) << " ("
+    OS << '\n';
+    printHeadline(OS);
+    OS << "\nParameters: " << withCommas(C.ParamCount) << " ("
        << withCommas(C.TrainableCount) << " trainable)\n";
     OS << fmt::format("  {:<36} {:>11} {:>14}\n", "term", "bytes/param",
                       "bytes");
@@ -99,7 +101,6 @@ public:
     Row(C.RunMode == Mode::Train ? "activations (saved)" : "activations (peak)",
         C.Activations);
     Row("overhead", C.Overhead);
-    Row("total", C.Total);
     OS << "\nActivations by dtype\n";
     for (const auto &KV : C.ActivationsByDType)
       Row(KV.first, KV.second);
@@ -137,8 +138,9 @@ public:
         {"gradients", static_cast<int64_t>(C.Gradients)},
         {"optimizer_state", static_cast<int64_t>(C.OptimizerState)},
         {"activations", static_cast<int64_t>(C.Activations)},
-        {"overhead", static_cast<int64_t>(C.Overhead)},
-        {"total", static_cast<int64_t>(C.Total)}};
+        {"overhead", static_cast<int64_t>(C.Overhead)}};
+    if (C.RunMode == Mode::Train)
+      Root["loss"] = lossJSON();
     json::Object ByDType;
     for (const auto &KV : C.ActivationsByDType)
       ByDType[KV.first] = static_cast<int64_t>(KV.second);
@@ -150,6 +152,53 @@ public:
 
 private:
   const CostContext &Ctx;
+
+  /// The answer first: the peak of the step (what to compare with the
+  /// GPU's memory), then the loss it includes.
+  void printHeadline(raw_ostream &OS) const {
+    const TimelineResult &R = Ctx.Timeline;
+    if (!R.Steps.empty()) {
+      const TimelineStep &P = R.Steps[R.PeakStep];
+      OS << "Peak: " << formatBytes(R.PeakBytes) << " ("
+         << withCommas(R.PeakBytes) << " B) in " << phaseName(P.Phase) << " at "
+         << (P.N ? P.N->displayName() : std::string("(optimizer step)"))
+         << '\n';
+    }
+    if (Ctx.Cost.RunMode != Mode::Train)
+      return;
+    const LossResult &L = Ctx.Loss;
+    if (L.InGraph)
+      OS << "Loss: in the graph (" << describeNode(*L.InGraph) << ")\n";
+    else if (L.Loss)
+      OS << "Loss: " << lossKindName(Ctx.Opts.Loss) << " of '" << L.Logits->Name
+         << "'" << (L.Upcast ? ", upcast to f32" : "")
+         << (L.Labels ? ", labels " + dtypeName(L.Labels->Ty).str() +
+                            L.Labels->Sh.str()
+                      : std::string())
+         << '\n';
+    else
+      OS << "Loss: not priced (each output's gradient seeds the backward; "
+            "--loss cross-entropy or mean prices one)\n";
+  }
+
+  json::Object lossJSON() const {
+    const LossResult &L = Ctx.Loss;
+    json::Object O{{"kind", L.InGraph ? "in-graph"
+                                      : lossKindName(L.Loss ? Ctx.Opts.Loss
+                                                            : LossKind::None)},
+                   {"priced", L.Loss != nullptr}};
+    if (L.InGraph)
+      O["node"] = L.InGraph->displayName();
+    if (L.Logits)
+      O["output"] = L.Logits->Name;
+    if (L.Loss && !L.InGraph)
+      O["upcast"] = L.Upcast;
+    if (L.Labels)
+      O["labels"] = json::Object{{"name", L.Labels->Name},
+                                 {"dtype", dtypeName(L.Labels->Ty)},
+                                 {"shape", L.Labels->Sh.str()}};
+    return O;
+  }
 };
 
 //===----------------------------------------------------------------------===//
@@ -516,7 +565,7 @@ void printSweep(ArrayRef<SweepPoint> Points, OutputFormat Format,
   for (const auto &D : Points.front().Dims)
     Cols.push_back(D.first);
   for (const char *T : {"parameters", "gradients", "optimizer_state",
-                        "activations", "total", "peak", "peak_phase"})
+                        "activations", "peak", "peak_phase"})
     Cols.push_back(T);
   auto emit = [&](const std::vector<std::string> &Cells) {
     for (size_t I = 0; I < Cells.size(); ++I) {
@@ -535,7 +584,7 @@ void printSweep(ArrayRef<SweepPoint> Points, OutputFormat Format,
       Cells.push_back(std::to_string(D.second));
     const CostResult &C = P.Cost;
     for (uint64_t B : {C.Parameters, C.Gradients, C.OptimizerState,
-                       C.Activations, C.Total, P.PeakBytes})
+                       C.Activations, P.PeakBytes})
       Cells.push_back(CSV ? std::to_string(B) : formatBytes(B));
     Cells.push_back(P.PeakPhase);
     emit(Cells);

@@ -30,6 +30,15 @@ class raw_ostream;
 
 namespace vram {
 
+/// The loss the training step computes from the model's output.
+enum class LossKind {
+  None,        ///< not priced: each float output's gradient seeds the backward
+  Mean,        ///< logits.mean()
+  CrossEntropy ///< F.cross_entropy(logits, labels), as Hugging Face computes it
+};
+/// "none", "mean" or "cross-entropy".
+const char *lossKindName(LossKind K);
+
 struct AnalysisOptions {
   /// Unknown ops, unpriced tensors and other soft problems become errors.
   bool Strict = false;
@@ -39,6 +48,16 @@ struct AnalysisOptions {
   /// Parameters whose names match this regex are frozen (no gradient, no
   /// optimizer state; they save nothing for their own gradient).
   std::string FreezeRegex;
+  /// The loss added to the graph (unless the graph computes its own).
+  LossKind Loss = LossKind::None;
+  /// The output it is computed from; empty: the first float output.
+  std::string LossOutput;
+  /// Cross-entropy upcasts narrower logits to f32 first (Hugging Face's
+  /// logits.float()).
+  bool LossUpcast = true;
+  /// The dtype floating-point activations are stored in (the precision
+  /// recipe's); None: the graph's own.
+  llvm::Optional<DType> ActivationDType;
 
   /// Checks that FreezeRegex is a valid regular expression.
   llvm::Error validate() const;
@@ -65,6 +84,8 @@ struct AnalysisContext {
   /// Split output -> the storage it is a disjoint part of.
   llvm::DenseMap<const Value *, const Value *> PartOf;
   SavedResult Saved;
+  /// Filled by the loss pass.
+  LossResult Loss;
 
   const Value *storage(const Value *V) const {
     auto It = StorageOf.find(V);
@@ -106,6 +127,8 @@ llvm::Error runRequiresGrad(AnalysisContext &Ctx);
 void printRequiresGrad(AnalysisContext &Ctx, llvm::raw_ostream &OS);
 llvm::Error runAlias(AnalysisContext &Ctx);
 void printAlias(AnalysisContext &Ctx, llvm::raw_ostream &OS);
+llvm::Error runLoss(AnalysisContext &Ctx);
+void printLoss(AnalysisContext &Ctx, llvm::raw_ostream &OS);
 llvm::Error runSaved(AnalysisContext &Ctx);
 void printSaved(AnalysisContext &Ctx, llvm::raw_ostream &OS);
 

@@ -10,7 +10,8 @@
 //    zero-gradient results do not: their outputs never require grad and
 //    the timeline gives them no backward step);
 //  - Precision: its autocast policy class (PyTorch's lists, CUDA);
-//  - Exempt: the facets the row lacks on purpose, and why.
+//  - Exempt: the facets the row lacks on purpose, and why;
+//  - ComputesLoss: the op is a training loss.
 // The fused kernels the fusion pass recognises are rows of the domain
 // "vram"; a fusion pattern names its kernel's row. How an op behaves in the
 // timeline follows from its View and Grad facets and, for a fused group,
@@ -78,6 +79,9 @@ struct OpInfo {
   PrecisionClass Precision;
   const char *Reference; ///< the PyTorch behaviour the saved rule follows
   const char *Exempt;    ///< "shape: why", "saved: why", or ""
+  /// The op computes a training loss (a graph that has one is not given a
+  /// second by --loss).
+  bool ComputesLoss = false;
 
   bool differentiable() const { return Grad == GradKind::Differentiable; }
 };

@@ -33,6 +33,19 @@ struct FusedGroup {
   Value *Output = nullptr;
 };
 
+/// What the loss pass found or added.
+struct LossResult {
+  /// The loss the step computes: added by the loss pass, or in the graph.
+  const Value *Loss = nullptr;
+  /// The output it is computed from (added losses).
+  const Value *Logits = nullptr;
+  /// The node of a loss the graph computes itself (ORT training graphs).
+  const Node *InGraph = nullptr;
+  /// The labels input the pass added (cross-entropy).
+  const Value *Labels = nullptr;
+  bool Upcast = false;
+};
+
 struct FusionResult {
   std::vector<FusedGroup> Groups;
   /// Member node -> index into Groups.

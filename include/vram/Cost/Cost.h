@@ -50,6 +50,9 @@ struct CostOptions {
   /// Checks the recipe, the optimizer and each term override's key against
   /// the tables of vram/Cost/Recipes.h, in that order.
   llvm::Error validate() const;
+  /// The dtype of floating-point activations: ActivationDType, else the
+  /// recipe's; None when the recipe is unknown.
+  llvm::Optional<DType> activationDType() const;
 };
 
 // Parsers for the values of CostOptions given as text (their errors name no
@@ -88,7 +91,6 @@ struct CostResult {
   uint64_t Parameters = 0, Gradients = 0, OptimizerState = 0;
   uint64_t Activations = 0; ///< saved for backward (train) or working set
   uint64_t Overhead = 0;
-  uint64_t Total = 0;
   std::map<std::string, uint64_t> ActivationsByDType;
   /// Train: the priced bytes and dtype of each saved tensor (parallel to
   /// SavedResult::Tensors; 0 bytes when its shape is not concrete).

@@ -126,6 +126,9 @@ public:
   /// report stale declarations; the computed shape wins.
   llvm::Optional<Shape> DeclaredShape;
   bool IsGraphOutput = false;
+  /// Stored in its own dtype under every precision recipe: an upcast the
+  /// training step makes on purpose (the f32 logits of a loss).
+  bool FixedDType = false;
   /// Initializer whose bytes live in an external file (never opened).
   bool HasExternalData = false;
   /// Dense id within the owning graph.

@@ -897,6 +897,17 @@ Error lossOp(ShapeContext &C) {
   return ok();
 }
 
+/// mean.dim keeps its input in PyTorch 1.13 (MeanBackward1); mean() of
+/// every element (no axes, exported as ReduceMean without axes) keeps only
+/// sizes (MeanBackward0).
+void saveMean(SaveContext &C) {
+  const Node &N = C.node();
+  bool AllAxes =
+      !N.attr("axes") && !C.in(1) && N.attrInt("noop_with_empty_axes", 0) == 0;
+  if (!AllAxes)
+    saveInput0(C);
+}
+
 const OpInfo Rows[] = {
     {"", "CumSum", 11, Any, cumSum, saveNothing, ViewKind::None,
      GradKind::Differentiable, PrecisionClass::FP32, "cumsum", ""},
@@ -917,12 +928,16 @@ const OpInfo Rows[] = {
      ViewKind::None, GradKind::Differentiable, PrecisionClass::FP32, "sum", ""},
     {"", "ReduceSum", 13, Any, reduce<Red::Sum, true>, saveNothing,
      ViewKind::None, GradKind::Differentiable, PrecisionClass::FP32, "sum", ""},
-    {"", "ReduceMean", 1, 17, reduce<Red::Mean, false>, saveInput0,
+    {"", "ReduceMean", 1, 17, reduce<Red::Mean, false>, saveMean,
      ViewKind::None, GradKind::Differentiable, PrecisionClass::FP32,
-     "mean.dim: self (PyTorch 1.13 keeps it; 2.x keeps only sizes)", ""},
-    {"", "ReduceMean", 18, Any, reduce<Red::Mean, true>, saveInput0,
+     "mean.dim: self (PyTorch 1.13 keeps it; 2.x keeps only sizes); "
+     "mean() of every element: sizes only",
+     ""},
+    {"", "ReduceMean", 18, Any, reduce<Red::Mean, true>, saveMean,
      ViewKind::None, GradKind::Differentiable, PrecisionClass::FP32,
-     "mean.dim: self (PyTorch 1.13 keeps it; 2.x keeps only sizes)", ""},
+     "mean.dim: self (PyTorch 1.13 keeps it; 2.x keeps only sizes); "
+     "mean() of every element: sizes only",
+     ""},
     {"", "ReduceMax", 1, 17, reduce<Red::Max, false>, saveReduceMinMax,
      ViewKind::None, GradKind::Differentiable, PrecisionClass::InputType,
      "amax: self, result", ""},
@@ -1143,10 +1158,10 @@ const OpInfo Rows[] = {
      "no gradient", ""},
     {"", "SoftmaxCrossEntropyLoss", 12, Any, lossOp, saveSoftmaxCrossEntropy,
      ViewKind::None, GradKind::Differentiable, PrecisionClass::FP32,
-     "cross_entropy: log_softmax result, target", ""},
+     "cross_entropy: log_softmax result, target", "", true},
     {"", "NegativeLogLikelihoodLoss", 12, Any, lossOp, saveNllLoss,
      ViewKind::None, GradKind::Differentiable, PrecisionClass::FP32,
-     "nll_loss: self, target", ""},
+     "nll_loss: self, target", "", true},
 };
 
 } // namespace
