@@ -13,8 +13,12 @@
 //    log_probs --NegativeLogLikelihoodLoss(labels [N])--> loss (f32 scalar)
 //  The Cast is there only when the logits are stored narrower than f32 and
 //  upcasting is on; its result is kept in f32 under every recipe
-//  (Value::FixedDType) and becomes the graph output in place of the logits
-//  (Hugging Face returns the upcast logits). labels is a new int64 input.
+//  (Value::FixedDType). labels is a new int64 input.
+//
+// The loss replaces the logits among the graph outputs: a training step
+// (Hugging Face's Trainer, measured in models/torch/measure_step.py) drops
+// the model's outputs once the loss is computed, so the logits are freed
+// after their last use by the loss.
 //
 //  mean (logits.mean()): ReduceMean over every element to a scalar.
 //
@@ -151,14 +155,6 @@ Expected<Value *> LossBuilder::crossEntropy(Value &Logits, bool Upcast) {
   if (Error E = node("NegativeLogLikelihoodLoss", "NegativeLogLikelihoodLoss",
                      {LogProbs, Labels}, {Loss}))
     return std::move(E);
-  if (Upcast) { // the upcast logits are returned in place of the logits
-    auto It = find(G.Outputs, &Logits);
-    if (It != G.Outputs.end()) {
-      *It = Scores;
-      Logits.IsGraphOutput = false;
-      Scores->IsGraphOutput = true;
-    }
-  }
   return Loss;
 }
 
@@ -225,8 +221,13 @@ Error runLoss(AnalysisContext &Ctx) {
                                : B.mean(**Logits);
   if (!Loss)
     return Loss.takeError();
+  // The loss takes the logits' place among the outputs: a training step
+  // (Hugging Face's Trainer) drops the model's outputs once the loss is
+  // computed, so the logits live only as long as the loss needs them.
   (*Loss)->IsGraphOutput = true;
-  G.Outputs.push_back(*Loss);
+  auto It = find(G.Outputs, *Logits);
+  (*Logits)->IsGraphOutput = false;
+  *It = *Loss;
   R.Loss = *Loss;
   G.renumber();
   return Error::success();

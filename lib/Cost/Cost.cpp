@@ -142,7 +142,7 @@ std::vector<RecipeTerm> buildTerms(const Recipe &R, const CostOptions &O) {
 void priceParameters(CostContext &Ctx) {
   CostResult &C = Ctx.Cost;
   bool Train = C.RunMode == Mode::Train;
-  uint64_t WeightBytes = 0;
+  uint64_t WeightBytes = 0, Largest = 0;
   double WeightTerm = C.Terms[0].BytesPerParam;
   for (const auto &V : Ctx.M.Main->Values) {
     if (V->Kind != ValueKind::Parameter)
@@ -154,9 +154,15 @@ void priceParameters(CostContext &Ctx) {
     C.ParamBytesInGraph += V->bytes().getValueOr(0);
     WeightBytes +=
         roundBytes(std::min(WeightTerm, dtypeBits(V->Ty) / 8.0) * *N);
-    if (Train && Ctx.RequiresGrad.count(V.get()))
+    if (Train && Ctx.RequiresGrad.count(V.get())) {
       C.TrainableCount += *N;
+      Largest = std::max(Largest, *N);
+    }
   }
+  // The optimizer's update allocates its temporaries one parameter at a
+  // time, in f32: the largest parameter's are the step's transient peak.
+  if (const Optimizer *Opt = findOptimizer(C.Optimizer))
+    C.OptimizerStepTransient = uint64_t(Opt->StepTemporaries) * Largest * 4;
   for (const RecipeTerm &T : C.Terms) {
     if (T.Key == "weights")
       continue;

@@ -19,7 +19,8 @@
 //                      live); frees the gradients of N's outputs and the
 //                      saved tensors whose last backward use is N.
 //  A fused kernel materialises only its output in the forward.
-//  optimizer step:     allocates the master gradients of the recipe.
+//  optimizer step:     allocates the master gradients of the recipe and
+//                      the update's temporaries for the largest parameter.
 //
 // A step's live bytes are measured after its allocations, before its frees.
 // Every storage is handled a constant number of times: linear in nodes plus
@@ -279,6 +280,9 @@ Error Timeline::runTrain() {
   add(LiveCat::Gradients,
       static_cast<uint64_t>(std::llround(
           termBytes(Ctx.Cost, "master_gradients") * Ctx.Cost.TrainableCount)));
+  // The update's temporaries for the largest parameter (Adam's sqrt and
+  // division of exp_avg_sq), freed with the step.
+  add(LiveCat::Temporaries, Ctx.Cost.OptimizerStepTransient);
   record(Phase::Optimizer, nullptr);
   finish();
   return Error::success();

@@ -57,6 +57,7 @@ class GPTConfig:
     layers: int = 2
     dropout: float = 0.1
     eps: float = 1e-5
+    tied: bool = True  # the LM head shares the token embedding
 
 
 class GPTAttention(nn.Module):
@@ -123,7 +124,8 @@ class GPT(nn.Module):
         self.h = nn.ModuleList([GPTBlock(c) for _ in range(c.layers)])
         self.ln_f = nn.LayerNorm(c.d, eps=c.eps)
         self.lm_head = nn.Linear(c.d, c.vocab, bias=False)
-        self.lm_head.weight = self.wte.weight  # tied
+        if c.tied:
+            self.lm_head.weight = self.wte.weight
 
     def blocks(self):
         return list(self.h)

@@ -91,6 +91,9 @@ struct CostResult {
   uint64_t Parameters = 0, Gradients = 0, OptimizerState = 0;
   uint64_t Activations = 0; ///< saved for backward (train) or working set
   uint64_t Overhead = 0;
+  /// Train: the optimizer step's transient bytes (its temporaries for the
+  /// largest trainable parameter, in f32).
+  uint64_t OptimizerStepTransient = 0;
   std::map<std::string, uint64_t> ActivationsByDType;
   /// Train: the priced bytes and dtype of each saved tensor (parallel to
   /// SavedResult::Tensors; 0 bytes when its shape is not concrete).

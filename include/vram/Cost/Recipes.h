@@ -44,6 +44,12 @@ double bytesPerParam(const Recipe &R, unsigned StateCopies);
 struct Optimizer {
   const char *Name;
   unsigned StateCopies; ///< optimizer state copies kept per parameter
+  /// f32 temporaries the size of one parameter that its update allocates
+  /// (PyTorch's single-tensor implementation, torch 1.13: Adam computes
+  /// exp_avg_sq.sqrt() / bias_correction, two copies, one parameter at a
+  /// time); the step's transient peak is this many copies of the largest
+  /// parameter.
+  unsigned StepTemporaries;
 };
 
 /// sgd (0 state copies), momentum (1), adam and adamw (2).
