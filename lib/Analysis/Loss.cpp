@@ -146,9 +146,8 @@ Expected<Value *> LossBuilder::crossEntropy(Value &Logits, bool Upcast) {
     Labels = G.createValue(("labels." + Twine(I)).str());
   Labels->Kind = ValueKind::Input;
   Labels->Ty = DType::Int64;
-  Labels->Sh = Flat->Sh.hasRank()
-                   ? Shape(ArrayRef<int64_t>{Flat->Sh[0]})
-                   : Shape();
+  Labels->Sh =
+      Flat->Sh.hasRank() ? Shape(ArrayRef<int64_t>{Flat->Sh[0]}) : Shape();
   G.Inputs.push_back(Labels);
   Ctx.Loss.Labels = Labels;
   Value *Loss = value("loss", Fixed);
