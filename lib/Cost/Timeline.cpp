@@ -289,17 +289,28 @@ Error Timeline::runTrain() {
 }
 
 Error Timeline::runInfer() {
-  const CostResult &C = Ctx.Cost;
+  // The KV cache: past keys and values fed in, present ones returned.
   static const Regex KV("past|cache|present", Regex::IgnoreCase);
+  auto catOf = [&](const Value &S) {
+    bool Cache =
+        (S.Kind == ValueKind::Input || S.IsGraphOutput) && KV.match(S.Name);
+    return Cache ? LiveCat::KVCache : LiveCat::Temporaries;
+  };
   for (const Value *V : G.Inputs)
     if (V->Kind == ValueKind::Input && KV.match(V->Name))
       R.KVCacheBytes += priced(*V);
+  for (const Value *V : G.Outputs)
+    if (KV.match(V->Name) && Ctx.storage(V) == V)
+      R.KVPresentBytes += priced(*V);
   persistent();
-  // The forward working set holds the cache inputs; show them apart.
-  uint64_t Cache = std::min(R.KVCacheBytes, C.WorkingSetPeak);
-  add(LiveCat::KVCache, Cache);
-  add(LiveCat::Temporaries, C.WorkingSetPeak - Cache);
-  record(Phase::Forward, C.WorkingSetPeakNode);
+  // The forward working set step by step (the shared forward walk, as the
+  // cost pass prices it), with the cache apart.
+  ForwardWalk(Ctx).run(
+      [&](const Value &S) { add(catOf(S), priced(S)); },
+      [&](size_t I) { record(Phase::Forward, G.Nodes[I].get()); },
+      [&](const Value &S) { sub(catOf(S), priced(S)); });
+  if (R.Steps.empty()) // no nodes: the inputs alone
+    record(Phase::Forward, nullptr);
   finish();
   return Error::success();
 }

@@ -404,8 +404,9 @@ public:
         OS << fmt::format("  {:<22} {:>14}\n",
                           liveCatName(static_cast<LiveCat>(C)),
                           formatBytes(P.Live[C]));
-    if (R.KVCacheBytes)
-      OS << "  (KV cache inputs: " << formatBytes(R.KVCacheBytes) << ")\n";
+    if (R.KVCacheBytes || R.KVPresentBytes)
+      OS << "  (KV cache: " << formatBytes(R.KVCacheBytes) << " in, "
+         << formatBytes(R.KVPresentBytes) << " out)\n";
     if (R.Steps.size() < 2)
       return;
     // A compact chart: the steps in up to 24 buckets, each drawn at its
@@ -451,16 +452,17 @@ public:
     for (unsigned C = 0; C < NumLiveCats; ++C)
       ByCat[liveCatName(static_cast<LiveCat>(C))] =
           static_cast<int64_t>(P.Live[C]);
-    Root["peak"] =
-        json::Object{{"bytes", static_cast<int64_t>(R.PeakBytes)},
-                     {"node", stepName(P)},
-                     {"phase", phaseName(P.Phase)},
-                     {"by_category", std::move(ByCat)},
-                     {"forward_above_parameters",
-                      static_cast<int64_t>(R.ForwardPeakAboveParams)},
-                     {"backward_above_parameters",
-                      static_cast<int64_t>(R.BackwardPeakAboveParams)},
-                     {"kv_cache", static_cast<int64_t>(R.KVCacheBytes)}};
+    Root["peak"] = json::Object{
+        {"bytes", static_cast<int64_t>(R.PeakBytes)},
+        {"node", stepName(P)},
+        {"phase", phaseName(P.Phase)},
+        {"by_category", std::move(ByCat)},
+        {"forward_above_parameters",
+         static_cast<int64_t>(R.ForwardPeakAboveParams)},
+        {"backward_above_parameters",
+         static_cast<int64_t>(R.BackwardPeakAboveParams)},
+        {"kv_cache", static_cast<int64_t>(R.KVCacheBytes)},
+        {"kv_cache_present", static_cast<int64_t>(R.KVPresentBytes)}};
   }
 
 private:

@@ -161,6 +161,8 @@ struct TimelineResult {
   uint64_t BackwardPeakAboveParams = 0;
   /// Inference: bytes of the KV cache inputs (past keys and values).
   uint64_t KVCacheBytes = 0;
+  /// Inference: bytes of the KV cache outputs (present keys and values).
+  uint64_t KVPresentBytes = 0;
   /// Saved bytes still live once the backward is done; an invariant says 0
   /// (every saved tensor is freed by the backward step of its consumer).
   uint64_t SavedLeftAfterBackward = 0;
