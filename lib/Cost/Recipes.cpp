@@ -34,7 +34,7 @@ constexpr Recipe Recipes[] = {
      DType::Float, 0, 4, DType::Float, 0},
     {"torch-amp",
      "PyTorch AMP: fp32 weights+grads, autocast fp16 weight copies",
-     DType::Float, 0, DType::Float, 0, 4, DType::Float16, 2},
+     DType::Float, 0, DType::Float, 0, 4, DType::Float16, 2, true},
 };
 
 // Measured with models/torch/measure_step.py (torch 1.13, CPU): SGD and

@@ -150,6 +150,25 @@ cl::opt<bool> LossUpcast(
     cl::desc("Cross-entropy upcasts 16-bit logits to f32 first, as Hugging "
              "Face's logits.float() (default true; =false to keep them)"),
     cl::init(true), cl::cat(ToolCat));
+cl::opt<AutocastDevice> AutocastOn(
+    "autocast-device",
+    cl::desc("Where torch.autocast runs, for --recipe torch-amp (its policy "
+             "lists differ)"),
+    cl::values(clEnumValN(AutocastDevice::CUDA, "cuda",
+                          "CUDA's lists (default)"),
+               clEnumValN(AutocastDevice::CPU, "cpu", "the CPU's lists")),
+    cl::init(AutocastDevice::CUDA), cl::cat(ToolCat));
+cl::opt<std::string> AutocastDType(
+    "autocast-dtype",
+    cl::desc("The lower-precision dtype of torch.autocast: fp16 or bf16 "
+             "(default: fp16 on cuda, bf16 on cpu)"),
+    cl::value_desc("fp16|bf16"), cl::cat(ToolCat));
+cl::opt<std::string> AutocastBuffers(
+    "autocast-buffers",
+    cl::desc("Under autocast, buffers (masks, rotary tables) meeting an "
+             "activation: 'follow' its dtype (default; models that write "
+             ".to(x.dtype) by the op) or stay 'f32' and widen the op"),
+    cl::value_desc("follow|f32"), cl::init("follow"), cl::cat(ToolCat));
 cl::opt<bool> AsWritten("as-written",
                         cl::desc("Price the graph node by node as written, "
                                  "without recognising decomposed kernels"),
@@ -332,6 +351,22 @@ Expected<AnalysisOptions> buildAnalysisOptions(const CostOptions &CO) {
   AO.LossOutput = LossOutput;
   AO.LossUpcast = LossUpcast;
   AO.ActivationDType = CO.activationDType();
+  if (const Recipe *R = findRecipe(CO.Recipe); R && R->Autocast) {
+    AO.Autocast = AutocastOn;
+    AO.AutocastDType =
+        AutocastOn == AutocastDevice::CPU ? DType::BFloat16 : DType::Float16;
+  }
+  if (AutocastBuffers != "follow" && AutocastBuffers != "f32")
+    return makeError("--autocast-buffers: '" + AutocastBuffers +
+                     "' is not follow or f32");
+  AO.AutocastBuffersFollow = AutocastBuffers == "follow";
+  if (!AutocastDType.empty()) {
+    if (AutocastDType != "fp16" && AutocastDType != "bf16")
+      return makeError("--autocast-dtype: '" + AutocastDType +
+                       "' is not fp16 or bf16");
+    AO.AutocastDType =
+        AutocastDType == "bf16" ? DType::BFloat16 : DType::Float16;
+  }
   if (Error E = AO.validate())
     return std::move(E);
   return AO;

@@ -39,6 +39,9 @@ enum class LossKind {
 /// "none", "mean" or "cross-entropy".
 const char *lossKindName(LossKind K);
 
+/// Where PyTorch's autocast runs (its policy lists differ).
+enum class AutocastDevice { None, CUDA, CPU };
+
 struct AnalysisOptions {
   /// Unknown ops, unpriced tensors and other soft problems become errors.
   bool Strict = false;
@@ -55,6 +58,16 @@ struct AnalysisOptions {
   /// Cross-entropy upcasts narrower logits to f32 first (Hugging Face's
   /// logits.float()).
   bool LossUpcast = true;
+  /// Autocast (mixed precision as torch.autocast runs it): each op runs in
+  /// the dtype its policy class gives on this device, AutocastDType for the
+  /// lower-precision ones; None: off.
+  AutocastDevice Autocast = AutocastDevice::None;
+  DType AutocastDType = DType::Float16;
+  /// Under autocast, buffers (masks, rotary tables) meeting an activation
+  /// take its dtype, as models that cast them with .to(x.dtype) next to the
+  /// op do (an fp32 export drops that cast); false: they keep f32 and widen
+  /// the op (models that cast them to the fp32 residual stream's dtype).
+  bool AutocastBuffersFollow = true;
   /// The dtype floating-point activations are stored in (the precision
   /// recipe's); None: the graph's own.
   llvm::Optional<DType> ActivationDType;
@@ -86,6 +99,8 @@ struct AnalysisContext {
   SavedResult Saved;
   /// Filled by the loss pass.
   LossResult Loss;
+  /// Filled by the autocast pass: the casts it inserted.
+  std::vector<const Node *> AutocastCasts;
 
   const Value *storage(const Value *V) const {
     auto It = StorageOf.find(V);
@@ -127,6 +142,8 @@ llvm::Error runRequiresGrad(AnalysisContext &Ctx);
 void printRequiresGrad(AnalysisContext &Ctx, llvm::raw_ostream &OS);
 llvm::Error runAlias(AnalysisContext &Ctx);
 void printAlias(AnalysisContext &Ctx, llvm::raw_ostream &OS);
+llvm::Error runAutocast(AnalysisContext &Ctx);
+void printAutocast(AnalysisContext &Ctx, llvm::raw_ostream &OS);
 llvm::Error runLoss(AnalysisContext &Ctx);
 void printLoss(AnalysisContext &Ctx, llvm::raw_ostream &OS);
 llvm::Error runSaved(AnalysisContext &Ctx);

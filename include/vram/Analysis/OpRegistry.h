@@ -9,7 +9,8 @@
 //  - Grad: whether gradients flow through it (integer, bool, random and
 //    zero-gradient results do not: their outputs never require grad and
 //    the timeline gives them no backward step);
-//  - Precision: its autocast policy class (PyTorch's lists, CUDA);
+//  - Precision, PrecisionCPU: its autocast policy class on CUDA (PyTorch
+//    2.x's lists) and on the CPU (PyTorch 1.13's, probed);
 //  - Exempt: the facets the row lacks on purpose, and why;
 //  - ComputesLoss: the op is a training loss.
 // The fused kernels the fusion pass recognises are rows of the domain
@@ -82,6 +83,12 @@ struct OpInfo {
   /// The op computes a training loss (a graph that has one is not given a
   /// second by --loss).
   bool ComputesLoss = false;
+  /// Its autocast class on the CPU (PyTorch 1.13's CPU lists, probed with
+  /// models/torch/probe_autocast.py): the lower-precision ops are the same
+  /// as on CUDA, but most of CUDA's fp32 list (softmax, layer_norm, pow,
+  /// exp, ...) runs in its inputs' dtype; only the losses and prod run in
+  /// fp32. Rows give it where it differs from Precision.
+  PrecisionClass PrecisionCPU = Precision;
 
   bool differentiable() const { return Grad == GradKind::Differentiable; }
 };

@@ -30,6 +30,9 @@ struct Recipe {
   double StatePerCopy;  ///< bytes/param of one optimizer state copy
   DType ActivationTy;   ///< floating-point activations are stored in this
   double ExtraWeights;  ///< bytes/param of weight copies (autocast cache)
+  /// Activations take the dtypes torch.autocast gives each op (the autocast
+  /// pass) rather than ActivationTy.
+  bool Autocast = false;
 };
 
 llvm::ArrayRef<Recipe> recipes();

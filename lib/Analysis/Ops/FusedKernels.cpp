@@ -37,10 +37,12 @@ const OpInfo Rows[] = {
     {"vram", "LayerNorm", 1, AnyVersion, nullptr, saveFusedLayerNorm,
      ViewKind::None, GradKind::Differentiable, PrecisionClass::FP32,
      "native_layer_norm: input, mean, rstd",
-     "shape: a fused kernel; the nodes it groups have shapes"},
+     "shape: a fused kernel; the nodes it groups have shapes", false,
+     PrecisionClass::InputType},
     {"vram", "Rsqrt", 1, AnyVersion, nullptr, saveOutput0, ViewKind::None,
      GradKind::Differentiable, PrecisionClass::FP32, "rsqrt: result",
-     "shape: a fused kernel; the nodes it groups have shapes"},
+     "shape: a fused kernel; the nodes it groups have shapes", false,
+     PrecisionClass::InputType},
     {"vram", "Linear", 1, AnyVersion, nullptr, saveProductOperands,
      ViewKind::None, GradKind::Differentiable, PrecisionClass::LowerPrecision,
      "addmm: the input for the weight, the weight for the input",
@@ -48,7 +50,8 @@ const OpInfo Rows[] = {
     {"vram", "SoftmaxF32", 1, AnyVersion, nullptr, saveOutputF32,
      ViewKind::None, GradKind::Differentiable, PrecisionClass::FP32,
      "_softmax(dtype=float32): result, in f32",
-     "shape: a fused kernel; the nodes it groups have shapes"},
+     "shape: a fused kernel; the nodes it groups have shapes", false,
+     PrecisionClass::InputType},
 };
 
 } // namespace
