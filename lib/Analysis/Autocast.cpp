@@ -22,8 +22,9 @@
 // not promote). Buffers (masks, rotary tables) follow the activation they
 // meet by default, as models that write mask.to(x.dtype) next to the op do;
 // an fp32 export cannot show that cast, nor one to the residual stream's
-// f32 (AnalysisOptions::AutocastBuffersFollow false: they widen the op). A fused group (a decomposed GELU or LayerNorm) is one kernel:
-// its class is its kernel row's, applied to the group's data input once.
+// f32 (AnalysisOptions::AutocastBuffersFollow false: they widen the op). A
+// fused group (a decomposed GELU or LayerNorm) is one kernel: its class is its
+// kernel row's, applied to the group's data input once.
 //
 //===----------------------------------------------------------------------===//
 
@@ -187,8 +188,8 @@ Error Autocast::run() {
     auto GIt = Ctx.Fusion.GroupOf.find(N);
     if (GIt != Ctx.Fusion.GroupOf.end())
       Grp = &Ctx.Fusion.Groups[GIt->second];
-    const OpInfo *Op = Grp ? Grp->KernelOp
-                           : findOp(N->Domain, N->OpType, N->OpsetVersion);
+    const OpInfo *Op =
+        Grp ? Grp->KernelOp : findOp(N->Domain, N->OpType, N->OpsetVersion);
     // A group's class applies once, at its first member, to its data input.
     bool Leads = !Grp || Grp->Members.front() == N;
     if (Op && Op->differentiable() && Leads) {
