@@ -1,6 +1,7 @@
 //===- Views.cpp - Report sections ----------------------------------------===//
 
 #include "vram/Report/Views.h"
+#include "vram/Cost/Liveness.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -210,6 +211,12 @@ public:
   NodesView(const CostContext &Ctx, unsigned TopNodes)
       : Ctx(Ctx), TopNodes(TopNodes) {}
 
+  /// The dtype a tensor is priced in (the recipe's activation dtype for a
+  /// wider float one, unless it keeps its own).
+  DType pricedTy(const Value &V) const {
+    return pricedType(V.Ty, V.FixedDType, Ctx.Cost.ActivationType);
+  }
+
   /// Why each node's bytes are kept: "reason (by consumer)" per tensor.
   std::vector<std::string> reasons(const Node *N) const {
     std::vector<std::string> R;
@@ -258,8 +265,13 @@ public:
         ++K;
         Cum += C.NodeBytes[I];
         const Value *Out = N.output(0);
-        std::string OutS =
-            Out ? dtypeName(Out->Ty).str() + Out->Sh.str() : std::string();
+        std::string OutS;
+        if (Out) {
+          DType Priced = pricedTy(*Out);
+          OutS = dtypeName(Priced).str() + Out->Sh.str();
+          if (Priced != Out->Ty) // the graph's own dtype, where it differs
+            OutS += " (" + dtypeName(Out->Ty).str() + ")";
+        }
         OS << fmt::format("  {:<32} {:<28} {:<22} {:>12} {:>12}\n",
                           N.displayName(), pricedOp(Ctx, N), OutS,
                           formatBytes(C.NodeBytes[I]), formatBytes(Cum));
@@ -310,7 +322,9 @@ public:
       if (GIt != Ctx.Fusion.GroupOf.end())
         Row["fused"] = Ctx.Fusion.Groups[GIt->second].Pattern;
       if (Out) {
-        Row["output_dtype"] = dtypeName(Out->Ty);
+        Row["output_dtype"] = dtypeName(pricedTy(*Out));
+        if (pricedTy(*Out) != Out->Ty)
+          Row["output_graph_dtype"] = dtypeName(Out->Ty);
         json::Array Dims;
         for (int64_t D : Out->Sh.dims())
           Dims.push_back(D);
@@ -339,7 +353,7 @@ public:
         Name = Q + "\"";
       }
       OS << Name << ',' << N->qualifiedOp() << ','
-         << (Out ? dtypeName(Out->Ty) : "") << ",\""
+         << (Out ? dtypeName(pricedTy(*Out)) : "") << ",\""
          << (Out ? Out->Sh.str() : "") << "\"," << B << ',' << Cum << '\n';
     }
   }
