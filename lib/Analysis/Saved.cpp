@@ -129,13 +129,18 @@ Error runSaved(AnalysisContext &Ctx) {
     return false;
   };
   llvm::erase_if(R.Tensors, InsideKeptSource);
-  return Error::success();
+  return applyCheckpointing(Ctx);
 }
 
 void printSaved(AnalysisContext &Ctx, raw_ostream &OS) {
   for (const SavedTensor &T : Ctx.Saved.Tensors)
     OS << "saved " << T.Name << ' ' << dtypeName(T.Ty) << ' ' << T.Sh.str()
        << " by " << describeNode(*T.Consumer) << ": " << T.Reason << '\n';
+  for (const SavedTensor &T : Ctx.Saved.Recomputed)
+    OS << "recomputed " << T.Name << ' ' << dtypeName(T.Ty) << ' ' << T.Sh.str()
+       << " by " << describeNode(*T.Consumer) << ": " << T.Reason << " ("
+       << T.Region << ", at the backward of " << describeNode(*T.RecomputeAt)
+       << ")\n";
 }
 
 } // namespace vram

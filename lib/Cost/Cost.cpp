@@ -30,67 +30,17 @@ namespace {
 
 uint64_t roundBytes(double B) { return static_cast<uint64_t>(std::llround(B)); }
 
-/// The layer scope in a name: "h.0", "layer.3", "layers.12", "h0",
-/// "block_2": at a start or a separator (/._:), a scope word (layer, layers,
-/// h, block, blocks; any case), an optional '.' or '_', digits, then a
-/// separator or the end. A hand-written scan: this runs for every name of
-/// every node.
-std::string layerKey(StringRef Name) {
-  auto IsSep = [](char C) {
-    return C == '/' || C == '.' || C == '_' || C == ':';
-  };
-  static const char *const Words[] = {"layers", "layer", "blocks", "block",
-                                      "h"};
-  for (size_t I = 0; I < Name.size(); ++I) {
-    if (I > 0 && !IsSep(Name[I - 1]))
-      continue;
-    for (const char *W : Words) {
-      StringRef Word(W);
-      if (!Name.substr(I).startswith_insensitive(Word))
-        continue;
-      size_t J = I + Word.size();
-      if (J < Name.size() && (Name[J] == '.' || Name[J] == '_'))
-        ++J;
-      size_t DigitsStart = J;
-      while (J < Name.size() && isDigit(Name[J]))
-        ++J;
-      if (J == DigitsStart || (J < Name.size() && !IsSep(Name[J])))
-        continue;
-      return Name.substr(I, J - I).str();
-    }
-  }
-  return "";
-}
-
-/// Groups nodes into repeated blocks: a node's scope comes from its name,
-/// its outputs' names or its parameters' names; a node without one belongs
-/// to the block before it unless it reads a parameter outside every block
-/// (a final norm, a head), which starts "(other)".
+/// Groups nodes into repeated blocks (assignLayers).
 void computeLayers(CostContext &Ctx) {
   CostResult &C = Ctx.Cost;
   std::map<std::string, size_t> Index;
-  std::string Cur = "(other)";
   if (C.InputBytes) {
     Index["(inputs)"] = C.Layers.size();
     C.Layers.push_back({"(inputs)", 0, C.InputBytes});
   }
+  std::vector<std::string> Keys = assignLayers(*Ctx.M.Main);
   for (const auto &N : Ctx.M.Main->Nodes) {
-    std::string Key = layerKey(N->Name);
-    for (const Value *V : N->Outputs)
-      if (Key.empty() && V)
-        Key = layerKey(V->Name);
-    bool ReadsOuterParam = false;
-    for (const Value *V : N->Inputs) {
-      if (!V || V->Kind != ValueKind::Parameter)
-        continue;
-      std::string K = layerKey(V->Name);
-      if (Key.empty())
-        Key = K;
-      ReadsOuterParam |= K.empty();
-    }
-    if (Key.empty())
-      Key = ReadsOuterParam ? "(other)" : Cur;
-    Cur = Key;
+    const std::string &Key = Keys[&N - Ctx.M.Main->Nodes.data()];
     auto Ins = Index.emplace(Key, C.Layers.size());
     if (Ins.second)
       C.Layers.push_back({Key, 0, 0});
@@ -206,6 +156,16 @@ Error priceSaved(CostContext &Ctx) {
       C.NodeBytes[T.Owner->Id] += *B;
     else
       C.InputBytes += *B;
+  }
+  std::map<std::string, uint64_t> ByRegion;
+  for (const SavedTensor &T : Ctx.Saved.Recomputed) {
+    uint64_t B =
+        pricedBytes(T.Ty, T.Sh, T.KeepsDType, C.ActivationType).getValueOr(0);
+    C.RecomputedBytes.push_back(B);
+    C.Recomputed += B;
+    uint64_t &R = ByRegion[T.Region];
+    R += B;
+    C.LargestRecomputedRegion = std::max(C.LargestRecomputedRegion, R);
   }
   if (!C.UnpricedTensors)
     return Error::success();

@@ -84,6 +84,9 @@ private:
   DenseMap<const Value *, const SavedTensor *> SavedOf;
   DenseMap<const Node *, SmallVector<const SavedTensor *, 2>> BuffersOf,
       FreedAtBackward;
+  /// Checkpointing: the tensors a region recomputes at the backward step of
+  /// its last node.
+  DenseMap<const Node *, SmallVector<const SavedTensor *, 4>> RecomputedAt;
 
   /// A storage's bytes: a saved one as the cost pass priced it, any other
   /// in the recipe's activation dtype (or its own, if narrower).
@@ -93,6 +96,9 @@ private:
     return pricedBytes(V.Ty, V.Sh, false, ActTy).getValueOr(0);
   }
   uint64_t savedBytes(const SavedTensor &T) const {
+    const std::vector<SavedTensor> &Re = Ctx.Saved.Recomputed;
+    if (!Re.empty() && &T >= Re.data() && &T < Re.data() + Re.size())
+      return Ctx.Cost.RecomputedBytes[&T - Re.data()];
     return Ctx.Cost.savedBytes(&T - Ctx.Saved.Tensors.data());
   }
 
@@ -182,6 +188,9 @@ void Timeline::backward() {
     if (Ctx.RequiresGrad.count(V))
       gradientOf(*V);
   for (size_t K = G.Nodes.size(); K-- > 0;) {
+    // A checkpointed region runs its forward again before its backward.
+    for (const SavedTensor *T : RecomputedAt.lookup(G.Nodes[K].get()))
+      add(LiveCat::SavedActivations, savedBytes(*T));
     Optional<GradientUnit> U = gradientUnit(Ctx, *G.Nodes[K]);
     if (U && hasBackwardStep(*U))
       backwardStep(*U);
@@ -260,6 +269,10 @@ Error Timeline::runTrain() {
       SavedOf[T.Storage] = &T;
     else
       BuffersOf[T.Owner].push_back(&T);
+    FreedAtBackward[T.Consumer].push_back(&T);
+  }
+  for (const SavedTensor &T : Ctx.Saved.Recomputed) {
+    RecomputedAt[T.RecomputeAt].push_back(&T);
     FreedAtBackward[T.Consumer].push_back(&T);
   }
   persistent();

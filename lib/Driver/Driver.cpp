@@ -134,6 +134,29 @@ cl::opt<bool> AsWritten("as-written",
                         cl::desc("Price the graph node by node as written, "
                                  "without recognising decomposed kernels"),
                         cl::cat(ToolCat));
+cl::opt<CheckpointPolicy> Checkpoint(
+    "checkpoint", cl::desc("Activation checkpointing (docs/planning.md)"),
+    cl::values(clEnumValN(CheckpointPolicy::None, "none",
+                          "keep what every op saves (default)"),
+               clEnumValN(CheckpointPolicy::Selective, "selective",
+                          "recompute each layer's attention core (QK^T, "
+                          "softmax, dropout, scores x V)"),
+               clEnumValN(CheckpointPolicy::Full, "full",
+                          "keep each layer's input, recompute the layer")),
+    cl::init(CheckpointPolicy::None), cl::cat(ToolCat));
+cl::opt<std::string> CheckpointLayers(
+    "checkpoint-layers",
+    cl::desc("Checkpoint only the layers whose names (as in the Layers "
+             "table) match REGEX"),
+    cl::value_desc("REGEX"), cl::cat(ToolCat));
+cl::opt<AttentionKernel> Attention(
+    "attention", cl::desc("How the attention core runs"),
+    cl::values(clEnumValN(AttentionKernel::Eager, "eager",
+                          "as written in the graph (default)"),
+               clEnumValN(AttentionKernel::Flash, "flash",
+                          "one flash kernel: keeps Q, K, V, the output and "
+                          "the log-sum-exp, no s x s tensor")),
+    cl::init(AttentionKernel::Eager), cl::cat(ToolCat));
 cl::opt<OutputFormat> ReportFormat(
     "format", cl::desc("Report format"),
     cl::values(clEnumValN(OutputFormat::Text, "text", "text (default)"),
@@ -306,6 +329,12 @@ Expected<AnalysisOptions> buildAnalysisOptions() {
   AO.Strict = Strict;
   AO.Fusion = !AsWritten;
   AO.FreezeRegex = Freeze;
+  AO.Checkpoint = Checkpoint;
+  AO.CheckpointLayers = CheckpointLayers;
+  AO.Attention = Attention;
+  if (!CheckpointLayers.empty() && Checkpoint == CheckpointPolicy::None)
+    return makeError("--checkpoint-layers needs --checkpoint=selective or "
+                     "--checkpoint=full");
   if (Error E = AO.validate())
     return std::move(E);
   return AO;

@@ -30,6 +30,14 @@ class raw_ostream;
 
 namespace vram {
 
+/// Activation checkpointing (docs/planning.md): none; the attention core of
+/// each layer recomputed in backward (Korthikanti et al. 2022, selective);
+/// or each layer kept as its input and recomputed whole (full).
+enum class CheckpointPolicy { None, Selective, Full };
+/// How the attention core (QK^T through scores x V) runs: as written, or
+/// as one flash kernel keeping Q, K, V, its output and the log-sum-exp.
+enum class AttentionKernel { Eager, Flash };
+
 struct AnalysisOptions {
   /// Unknown ops, unpriced tensors and other soft problems become errors.
   bool Strict = false;
@@ -39,8 +47,14 @@ struct AnalysisOptions {
   /// Parameters whose names match this regex are frozen (no gradient, no
   /// optimizer state; they save nothing for their own gradient).
   std::string FreezeRegex;
+  CheckpointPolicy Checkpoint = CheckpointPolicy::None;
+  /// Checkpoint only the layers whose names match this regex (anchored);
+  /// empty: every layer.
+  std::string CheckpointLayers;
+  AttentionKernel Attention = AttentionKernel::Eager;
 
-  /// Checks that FreezeRegex is a valid regular expression.
+  /// Checks that FreezeRegex and CheckpointLayers are valid regular
+  /// expressions, and that CheckpointLayers comes with a policy.
   llvm::Error validate() const;
 };
 
@@ -88,13 +102,29 @@ llvm::Optional<GradientUnit> gradientUnit(const AnalysisContext &Ctx,
                                           const Node &N);
 
 /// A pattern of the fusion pass: the kernel it produces (a "vram" row of
-/// the op registry) and the op it is anchored on.
+/// the op registry) and the op it is anchored on. A what-if pattern
+/// (flash attention) runs only when its option asks for it.
 struct FusionPatternInfo {
   const char *Name;
   const char *Kernel;
   const char *Anchor;
+  bool FlashOnly = false;
 };
 llvm::ArrayRef<FusionPatternInfo> fusionPatterns();
+
+/// The attention cores of the main graph written out (QK^T MatMul, scale,
+/// masks, Softmax, Dropout, scores x V MatMul), as groups that are not
+/// registered as fused (inputs: Q, K, V, then masks; output: scores x V).
+std::vector<FusedGroup> findAttentionCores(const AnalysisContext &Ctx);
+
+/// The layer scope in a name ("h.0", "layer.3", "layers_12", "block_2"),
+/// or "" when it has none.
+std::string layerKey(llvm::StringRef Name);
+/// The layer of each node of G (by index in G.Nodes): its scope from its
+/// name, its outputs' or its parameters' names; a node without one belongs
+/// to the layer before it unless it reads a parameter outside every layer
+/// (a final norm, a head), which starts "(other)".
+std::vector<std::string> assignLayers(const Graph &G);
 
 // The analysis passes and their printers (registered in
 // vram/Pipeline/Passes.def).
@@ -108,6 +138,9 @@ llvm::Error runAlias(AnalysisContext &Ctx);
 void printAlias(AnalysisContext &Ctx, llvm::raw_ostream &OS);
 llvm::Error runSaved(AnalysisContext &Ctx);
 void printSaved(AnalysisContext &Ctx, llvm::raw_ostream &OS);
+/// Activation checkpointing on the saved result (run by the saved pass):
+/// moves what the policy recomputes to SavedResult::Recomputed.
+llvm::Error applyCheckpointing(AnalysisContext &Ctx);
 
 } // namespace vram
 

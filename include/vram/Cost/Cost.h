@@ -97,6 +97,10 @@ struct CostResult {
   uint64_t savedBytes(size_t I) const {
     return I < SavedBytes.size() ? SavedBytes[I] : 0;
   }
+  /// Checkpointing: the priced bytes of each recomputed tensor (parallel to
+  /// SavedResult::Recomputed), their sum, and the most one region holds.
+  std::vector<uint64_t> RecomputedBytes;
+  uint64_t Recomputed = 0, LargestRecomputedRegion = 0;
   DType savedPricedTy(size_t I) const {
     return I < SavedPricedTy.size() ? SavedPricedTy[I] : DType::Undefined;
   }
