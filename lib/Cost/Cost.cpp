@@ -86,6 +86,31 @@ std::vector<RecipeTerm> buildTerms(const Recipe &R, const CostOptions &O) {
   return Terms;
 }
 
+/// The ZeRO stage at which a term is sharded over the data-parallel ranks
+/// (ZeRO paper: stage 1 the optimizer states, which with mixed precision
+/// include the f32 master weights and gradients; 2 the 16-bit gradients;
+/// 3 the 16-bit weights).
+unsigned zeroStageOf(StringRef Key) {
+  if (Key == "optimizer_state" || Key == "master_weights" ||
+      Key == "master_gradients")
+    return 1;
+  if (Key == "gradients")
+    return 2;
+  return 3; // weights, weight_copies
+}
+
+/// Per GPU: the terms the ZeRO stage shards are divided by the ranks.
+void shardTerms(std::vector<RecipeTerm> &Terms, const CostOptions &O) {
+  if (O.ZeroStage == 0 || O.DataParallel <= 1)
+    return;
+  for (RecipeTerm &T : Terms) {
+    if (zeroStageOf(T.Key) > O.ZeroStage || T.BytesPerParam == 0)
+      continue;
+    T.BytesPerParam /= O.DataParallel;
+    T.Name += " / " + std::to_string(O.DataParallel) + " ranks";
+  }
+}
+
 /// Parameters (each storage of the main graph once, a graph narrower than
 /// the recipe priced as it is), the other per-parameter terms for the
 /// trainable ones, and buffers in their own dtype.
@@ -93,7 +118,10 @@ void priceParameters(CostContext &Ctx) {
   CostResult &C = Ctx.Cost;
   bool Train = C.RunMode == Mode::Train;
   uint64_t WeightBytes = 0;
-  double WeightTerm = C.Terms[0].BytesPerParam;
+  // Under ZeRO-3 the weights term is per GPU: the graph's dtype caps the
+  // unsharded term.
+  double Shards = C.ZeroStage >= 3 ? C.DataParallel : 1;
+  double WeightTerm = C.Terms[0].BytesPerParam * Shards;
   for (const auto &V : Ctx.M.Main->Values) {
     if (V->Kind != ValueKind::Parameter)
       continue;
@@ -103,7 +131,7 @@ void priceParameters(CostContext &Ctx) {
     C.ParamCount += *N;
     C.ParamBytesInGraph += V->bytes().getValueOr(0);
     WeightBytes +=
-        roundBytes(std::min(WeightTerm, dtypeBits(V->Ty) / 8.0) * *N);
+        roundBytes(std::min(WeightTerm, dtypeBits(V->Ty) / 8.0) / Shards * *N);
     if (Train && Ctx.RequiresGrad.count(V.get()))
       C.TrainableCount += *N;
   }
@@ -222,7 +250,10 @@ Error runCost(CostContext &Ctx) {
     return E;
   const Recipe *R = findRecipe(O.Recipe);
   std::vector<RecipeTerm> Terms = buildTerms(*R, O);
+  shardTerms(Terms, O);
   C.RunMode = O.RunMode;
+  C.DataParallel = O.DataParallel;
+  C.ZeroStage = O.ZeroStage;
   C.Recipe = R->Name;
   C.Optimizer = O.Optimizer;
   C.ActivationType = O.ActivationDType ? *O.ActivationDType : R->ActivationTy;

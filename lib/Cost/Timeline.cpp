@@ -135,6 +135,20 @@ void Timeline::persistent() {
   add(LiveCat::Overhead, C.Overhead);
 }
 
+/// The peak against the GPU's memory, when one is given.
+void fitPeak(CostContext &Ctx) {
+  const CostOptions &O = Ctx.CostOpts;
+  if (!O.GpuBytes)
+    return;
+  TimelineResult::Fit F;
+  F.Gpu = O.GpuName;
+  F.GpuBytes = O.GpuBytes;
+  F.Fits = Ctx.Timeline.PeakBytes <= O.GpuBytes;
+  F.HeadroomBytes = static_cast<int64_t>(O.GpuBytes) -
+                    static_cast<int64_t>(Ctx.Timeline.PeakBytes);
+  Ctx.Timeline.FitResult = F;
+}
+
 void Timeline::finish() {
   for (size_t I = 0; I < R.Steps.size(); ++I) {
     const TimelineStep &S = R.Steps[I];
@@ -314,7 +328,11 @@ Error Timeline::runInfer() {
 Error runTimeline(CostContext &Ctx) {
   Ctx.Timeline = TimelineResult();
   Timeline T(Ctx);
-  return Ctx.CostOpts.RunMode == Mode::Train ? T.runTrain() : T.runInfer();
+  if (Error E =
+          Ctx.CostOpts.RunMode == Mode::Train ? T.runTrain() : T.runInfer())
+    return E;
+  fitPeak(Ctx);
+  return Error::success();
 }
 
 void printTimeline(CostContext &Ctx, raw_ostream &OS) {

@@ -157,6 +157,17 @@ cl::opt<AttentionKernel> Attention(
                           "one flash kernel: keeps Q, K, V, the output and "
                           "the log-sum-exp, no s x s tensor")),
     cl::init(AttentionKernel::Eager), cl::cat(ToolCat));
+cl::opt<unsigned> DataParallel(
+    "dp", cl::desc("Data-parallel ranks (with --zero; figures are per GPU)"),
+    cl::value_desc("N"), cl::init(1), cl::cat(ToolCat));
+cl::opt<unsigned> ZeroStage(
+    "zero",
+    cl::desc("ZeRO stage over the --dp ranks: 0 none, 1 optimizer states "
+             "(f32 master weights and gradients, optimizer state), 2 also "
+             "gradients, 3 also weights"),
+    cl::value_desc("0|1|2|3"), cl::init(0), cl::cat(ToolCat));
+// The help of --gpu lists the presets (see parseCommandLine).
+cl::opt<std::string> Gpu("gpu", cl::value_desc("NAME|SIZE"), cl::cat(ToolCat));
 cl::opt<OutputFormat> ReportFormat(
     "format", cl::desc("Report format"),
     cl::values(clEnumValN(OutputFormat::Text, "text", "text (default)"),
@@ -321,6 +332,20 @@ Expected<CostOptions> buildCostOptions() {
   if (!OverheadBytes)
     return OverheadBytes.takeError();
   CO.OverheadBytes = *OverheadBytes;
+  if (DataParallel < 1)
+    return makeError("--dp=0: the data-parallel degree must be at least 1");
+  if (ZeroStage > 3)
+    return makeError("--zero=" + Twine(ZeroStage.getValue()) +
+                     ": the ZeRO stage must be 0, 1, 2 or 3");
+  CO.DataParallel = DataParallel;
+  CO.ZeroStage = ZeroStage;
+  if (!Gpu.empty()) {
+    Expected<uint64_t> Bytes = parseGpu(Gpu);
+    if (!Bytes)
+      return prefixError("--gpu: ", Bytes.takeError());
+    CO.GpuBytes = *Bytes;
+    CO.GpuName = Gpu;
+  }
   return CO;
 }
 
@@ -547,6 +572,15 @@ std::string describeOptimizers() {
   return S;
 }
 
+/// "The GPU to fit: A100-40GB (40 GiB), ..., or a size (24GiB, 24GB)".
+std::string describeGpus() {
+  std::string S = "Say whether the step's peak fits this GPU: ";
+  for (const auto &P : gpuPresets())
+    S += std::string(P.first) + " (" + std::to_string(P.second >> 30) +
+         " GiB), ";
+  return S + "or a size (24GiB, 24GB)";
+}
+
 std::string describeRecipeTerms() {
   return "Override one recipe term, bytes per parameter: " +
          join(recipeTermKeys(), ", ") + " (repeatable)";
@@ -556,10 +590,12 @@ void parseCommandLine(int Argc, char **Argv) {
   // The options keep a reference to their help.
   static const std::string RecipeHelp = describeRecipes(),
                            OptimizerHelp = describeOptimizers(),
-                           RecipeTermHelp = describeRecipeTerms();
+                           RecipeTermHelp = describeRecipeTerms(),
+                           GpuHelp = describeGpus();
   RecipeName.setDescription(RecipeHelp);
   OptimizerName.setDescription(OptimizerHelp);
   RecipeTerms.setDescription(RecipeTermHelp);
+  Gpu.setDescription(GpuHelp);
   cl::HideUnrelatedOptions(ToolCat);
   cl::ParseCommandLineOptions(
       Argc, Argv,

@@ -46,11 +46,29 @@ struct CostOptions {
   std::vector<std::pair<std::string, double>> TermOverrides;
   /// Framework overhead (CUDA context and workspace), bytes.
   uint64_t OverheadBytes = 400ull << 20;
+  /// Data-parallel ranks and the ZeRO stage (ZeRO paper, Rajbhandari et al.
+  /// 2020): 1 shards the optimizer's f32 copies (master weights, master
+  /// gradients, optimizer state) over the ranks, 2 also the gradients, 3
+  /// also the weights. Figures are per GPU.
+  unsigned DataParallel = 1;
+  unsigned ZeroStage = 0;
+  /// The accelerator's memory, bytes (0: no fit question), and its name
+  /// as given ("A100-80GB", "24GiB").
+  uint64_t GpuBytes = 0;
+  std::string GpuName;
 
   /// Checks the recipe, the optimizer and each term override's key against
-  /// the tables of vram/Cost/Recipes.h, in that order.
+  /// the tables of vram/Cost/Recipes.h, in that order, then the data
+  /// parallel degree and the ZeRO stage.
   llvm::Error validate() const;
 };
+
+/// A GPU memory size: a preset name (A100-40GB, A100-80GB, H100-80GB, H200,
+/// L4, RTX4090, MI300X; any case) or a size as parseSize reads it ("24GiB",
+/// "24GB"); or "unknown GPU 'X' (presets: ...; or a size such as 24GiB)".
+llvm::Expected<uint64_t> parseGpu(llvm::StringRef Text);
+/// The presets, name and bytes, in the order of the help.
+llvm::ArrayRef<std::pair<const char *, uint64_t>> gpuPresets();
 
 // Parsers for the values of CostOptions given as text (their errors name no
 // command-line flag).
@@ -120,6 +138,8 @@ struct CostResult {
   std::vector<Layer> Layers;
   /// Bytes kept of graph inputs (train: saved inputs such as token ids).
   uint64_t InputBytes = 0;
+  /// Data parallelism (CostOptions): ranks and ZeRO stage.
+  unsigned DataParallel = 1, ZeroStage = 0;
 };
 
 /// What is live at one instant of the training step, by category.
@@ -163,6 +183,15 @@ struct TimelineResult {
   /// Saved bytes still live once the backward is done; an invariant says 0
   /// (every saved tensor is freed by the backward step of its consumer).
   uint64_t SavedLeftAfterBackward = 0;
+  /// With CostOptions::GpuBytes: the peak against the GPU's memory.
+  struct Fit {
+    std::string Gpu;
+    uint64_t GpuBytes = 0;
+    bool Fits = false;
+    /// GPU bytes minus the peak (negative: the shortfall).
+    int64_t HeadroomBytes = 0;
+  };
+  llvm::Optional<Fit> FitResult;
 };
 
 /// The analysis context with the cost passes' options and results.
