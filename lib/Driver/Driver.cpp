@@ -168,6 +168,11 @@ cl::opt<unsigned> ZeroStage(
     cl::value_desc("0|1|2|3"), cl::init(0), cl::cat(ToolCat));
 // The help of --gpu lists the presets (see parseCommandLine).
 cl::opt<std::string> Gpu("gpu", cl::value_desc("NAME|SIZE"), cl::cat(ToolCat));
+cl::opt<std::string>
+    FitDim("fit",
+           cl::desc("Find the largest value of the symbolic dim NAME (batch, "
+                    "sequence) whose step fits the --gpu, and report that run"),
+           cl::value_desc("NAME"), cl::cat(ToolCat));
 cl::opt<OutputFormat> ReportFormat(
     "format", cl::desc("Report format"),
     cl::values(clEnumValN(OutputFormat::Text, "text", "text (default)"),
@@ -288,6 +293,20 @@ Error checkSweepFlags(ArrayRef<Binding> Bindings) {
     return makeError("--dim with several values sweeps the bindings "
                      "and prints one summary row each; it does not "
                      "combine with --print-ir, --passes or --trace");
+  return Error::success();
+}
+
+/// --fit searches one dim of one binding and reports one run.
+Error checkFitFlags(ArrayRef<Binding> Bindings) {
+  if (FitDim.empty())
+    return Error::success();
+  if (Gpu.empty())
+    return makeError("--fit " + FitDim + " needs --gpu (the memory to fit)");
+  if (Bindings.size() > 1)
+    return makeError("--fit does not combine with a --dim sweep");
+  for (const auto &B : Bindings.front())
+    if (B.first == FitDim)
+      return makeError("--fit " + FitDim + ": the dim is also bound by --dim");
   return Error::success();
 }
 
@@ -481,14 +500,17 @@ struct ToolRun {
     return M;
   }
 
-  Error analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS);
+  Error analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS,
+                const TimelineResult::Fit *Searched = nullptr);
+  Error fit(ArrayRef<PipelineStep> Steps, raw_ostream &OS);
   Error sweep(ArrayRef<Binding> Bindings, ArrayRef<PipelineStep> Steps,
               raw_ostream &OS);
 };
 
 /// One binding: Steps, then the IR, the report and the trace as the flags
 /// ask.
-Error ToolRun::analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
+Error ToolRun::analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS,
+                       const TimelineResult::Fit *Searched) {
   auto M = build("build IR, bind dims");
   if (!M)
     return M.takeError();
@@ -496,6 +518,10 @@ Error ToolRun::analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
   PassManager PM(Ctx, Timers.instrumentation());
   if (Error E = PM.runPipeline(Steps, OS))
     return E;
+  if (Searched && Ctx.Timeline.FitResult) {
+    Ctx.Timeline.FitResult->Dim = Searched->Dim;
+    Ctx.Timeline.FitResult->Max = Searched->Max;
+  }
   if (PrintIR)
     printIR(*Ctx.M.Main, OS);
   if (!PrintIR && Passes.empty()) {
@@ -531,6 +557,48 @@ Error ToolRun::sweep(ArrayRef<Binding> Bindings, ArrayRef<PipelineStep> Steps,
   }
   printSweep(Points, ReportFormat, OS);
   return Error::success();
+}
+
+/// --fit DIM: the largest value of DIM whose peak fits the GPU, found by
+/// doubling then bisection (the peak grows with a batch or sequence dim),
+/// each probe from the model parsed once; then the report of that value.
+Error ToolRun::fit(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
+  const Binding Base = Load.Dims;
+  auto Fits = [&](int64_t V) -> Expected<bool> {
+    Load.Dims = Base;
+    Load.Dims.emplace_back(FitDim, V);
+    auto M = build("build IR, bind dims (per --fit probe)");
+    if (!M)
+      return M.takeError();
+    CostContext Ctx(**M, Analysis, Cost, Diags);
+    if (Error E = runPipeline(Ctx, Timers.instrumentation()))
+      return std::move(E);
+    return Ctx.Timeline.FitResult && Ctx.Timeline.FitResult->Fits;
+  };
+  const int64_t Cap = int64_t(1) << 24; // the largest value tried
+  int64_t Lo = 0, Hi = 1; // Lo fits (0: nothing does), Hi is to be tried
+  while (Hi <= Cap) {
+    Expected<bool> F = Fits(Hi);
+    if (!F)
+      return F.takeError();
+    if (!*F)
+      break;
+    Lo = Hi;
+    Hi *= 2;
+  }
+  while (Hi - Lo > 1 && Hi <= Cap) {
+    int64_t Mid = Lo + (Hi - Lo) / 2;
+    Expected<bool> F = Fits(Mid);
+    if (!F)
+      return F.takeError();
+    (*F ? Lo : Hi) = Mid;
+  }
+  TimelineResult::Fit Searched;
+  Searched.Dim = FitDim;
+  Searched.Max = Lo;
+  Load.Dims = Base;
+  Load.Dims.emplace_back(FitDim, std::max<int64_t>(Lo, 1));
+  return analyse(Steps, OS, &Searched);
 }
 
 //===----------------------------------------------------------------------===//
@@ -630,6 +698,8 @@ int runVramOpt(int Argc, char **Argv) {
     return Run.fail(Steps.takeError());
   if (Error E = checkSweepFlags(*Bindings))
     return Run.fail(std::move(E));
+  if (Error E = checkFitFlags(*Bindings))
+    return Run.fail(std::move(E));
   auto Load = buildLoadOptions(Bindings->front());
   if (!Load)
     return Run.fail(Load.takeError());
@@ -649,6 +719,7 @@ int runVramOpt(int Argc, char **Argv) {
     return Run.fail(Out.takeError());
 
   Error E = Bindings->size() > 1 ? Run.sweep(*Bindings, *Steps, (*Out)->os())
+            : !FitDim.empty()    ? Run.fit(*Steps, (*Out)->os())
                                  : Run.analyse(*Steps, (*Out)->os());
   if (E)
     return Run.fail(std::move(E));

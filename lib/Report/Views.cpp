@@ -126,17 +126,25 @@ public:
        << formatBytes(F.GpuBytes) << "): peak " << formatBytes(R.PeakBytes)
        << " in " << phaseName(P.Phase) << " at "
        << (P.N ? P.N->displayName() : std::string("(optimizer step)")) << ", "
-       << formatBytes(Margin) << (F.Fits ? " headroom" : " over") << "\n\n";
+       << formatBytes(Margin) << (F.Fits ? " headroom" : " over");
+    if (!F.Dim.empty())
+      OS << "; largest " << F.Dim << " that fits: " << F.Max;
+    OS << "\n\n";
   }
 
   void addJSON(json::Object &Root) const override {
     const CostResult &C = Ctx.Cost;
-    if (const auto &F = Ctx.Timeline.FitResult)
-      Root["fit"] =
-          json::Object{{"gpu", F->Gpu},
+    if (const auto &F = Ctx.Timeline.FitResult) {
+      json::Object Fit{{"gpu", F->Gpu},
                        {"gpu_bytes", static_cast<int64_t>(F->GpuBytes)},
                        {"fits", F->Fits},
                        {"headroom_bytes", F->HeadroomBytes}};
+      if (!F->Dim.empty()) {
+        Fit["dim"] = F->Dim;
+        Fit["max"] = F->Max;
+      }
+      Root["fit"] = std::move(Fit);
+    }
     if (C.DataParallel > 1 || C.ZeroStage > 0)
       Root["parallel"] =
           json::Object{{"tp", 1},

@@ -190,6 +190,10 @@ struct TimelineResult {
     bool Fits = false;
     /// GPU bytes minus the peak (negative: the shortfall).
     int64_t HeadroomBytes = 0;
+    /// --fit: the symbolic dim searched and its largest value that fits
+    /// (0: not even 1); the report is for that value (or 1).
+    std::string Dim;
+    int64_t Max = 0;
   };
   llvm::Optional<Fit> FitResult;
 };
