@@ -31,6 +31,9 @@ namespace {
 struct Region {
   std::string Name;
   std::vector<const Node *> Nodes; ///< in topological order
+  /// A fused attention op: its hidden q, k, v (the core's inputs, which
+  /// selective recomputation keeps) stay; its probabilities go.
+  bool FusedOp = false;
 };
 
 /// The regions the policy checkpoints, in order.
@@ -60,15 +63,18 @@ std::vector<Region> findRegions(const AnalysisContext &Ctx) {
   for (size_t I = 0; I < G.Nodes.size(); ++I)
     Pos[G.Nodes[I].get()] = I;
   for (const FusedGroup &Core : findAttentionCores(Ctx)) {
-    const Node *Anchor = nullptr;
+    // The Softmax of a decomposed core, or the fused attention op.
+    const Node *Anchor = Core.Members.front();
     for (const Node *M : Core.Members)
       if (M->OpType == "Softmax")
         Anchor = M;
+    // Every attention core, in a layer or not, unless a regex picks layers.
     const std::string &Layer = Layers[Pos.lookup(Anchor)];
-    if (!Selected(Layer))
+    if (!O.CheckpointLayers.empty() && !Selected(Layer))
       continue;
     Region R{Layer + " attention core", {}};
     R.Nodes.assign(Core.Members.begin(), Core.Members.end());
+    R.FusedOp = R.Nodes.size() == 1;
     Out.push_back(std::move(R));
   }
   return Out;
@@ -108,8 +114,12 @@ Error applyCheckpointing(AnalysisContext &Ctx) {
     Read(V, Outside);
 
   auto Recomputed = [&](const SavedTensor &T, unsigned Reg) {
-    if (T.Hidden)
-      return true;
+    if (T.Hidden) {
+      StringRef Name(T.Name);
+      bool CoreInput =
+          Name.endswith(".q") || Name.endswith(".k") || Name.endswith(".v");
+      return !(Regions[Reg].FusedOp && CoreInput);
+    }
     const Node *P = T.Storage->Producer;
     if (!P || RegionOf.lookup(P) != Reg || !RegionOf.count(P))
       return false;

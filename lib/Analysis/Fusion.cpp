@@ -397,12 +397,31 @@ bool matchAttentionCore(Node &Anchor, FusedGroup &G) {
   return true;
 }
 
+/// A fused attention op (com.microsoft Attention, MultiHeadAttention,
+/// GroupQueryAttention; ai.onnx Attention 23+) is its own core: under
+/// flash it is priced as the flash kernel, inputs in the op's order.
+bool matchAttentionOp(Node &Anchor, FusedGroup &G) {
+  G.Output = Anchor.output(0);
+  if (!G.Output)
+    return false;
+  G.Inputs.assign(Anchor.Inputs.begin(), Anchor.Inputs.end());
+  G.Members = {&Anchor};
+  return true;
+}
+
 // Each pattern's name, the kernel it produces (a row of the op registry in
 // the domain "vram", which holds the kernel's saved-tensor rule) and its
 // anchor op. Order matters only where two patterns could claim one node;
 // none do today.
 const FusionPatternInfo Patterns[] = {
     {"flash-attention", "FlashAttention", "Softmax", /*FlashOnly=*/true},
+    {"flash-attention-op", "FlashAttention", "Attention", true},
+    {"flash-attention-op", "FlashAttention", "Attention", true,
+     "com.microsoft"},
+    {"flash-attention-op", "FlashAttention", "MultiHeadAttention", true,
+     "com.microsoft"},
+    {"flash-attention-op", "FlashAttention", "GroupQueryAttention", true,
+     "com.microsoft"},
     {"gelu-erf", "Gelu", "Erf"},
     {"gelu-tanh", "Gelu", "Tanh"},
     {"silu", "SiLU", "Sigmoid"},
@@ -413,8 +432,9 @@ const FusionPatternInfo Patterns[] = {
 };
 /// The matcher of each pattern, in the same order.
 bool (*const Matchers[])(Node &, FusedGroup &) = {
-    matchAttentionCore, matchGeluErf, matchGeluTanh,      matchSilu,
-    matchLayerNorm,     matchRsqrt,   matchSoftmaxUpcast, matchLinear};
+    matchAttentionCore, matchAttentionOp, matchAttentionOp,   matchAttentionOp,
+    matchAttentionOp,   matchGeluErf,     matchGeluTanh,      matchSilu,
+    matchLayerNorm,     matchRsqrt,       matchSoftmaxUpcast, matchLinear};
 static_assert(sizeof(Matchers) / sizeof(Matchers[0]) ==
                   sizeof(Patterns) / sizeof(Patterns[0]),
               "one matcher per pattern");
@@ -431,11 +451,11 @@ Error runFusion(AnalysisContext &Ctx) {
   Graph &G = *Ctx.M.Main;
   for (auto &NPtr : G.Nodes) {
     Node &N = *NPtr;
-    if (!N.Domain.empty() || R.GroupOf.count(&N))
+    if (R.GroupOf.count(&N))
       continue;
     for (size_t I = 0; I < array_lengthof(Patterns); ++I) {
       const FusionPatternInfo &P = Patterns[I];
-      if (N.OpType != P.Anchor ||
+      if (N.OpType != P.Anchor || N.Domain != P.AnchorDomain ||
           (P.FlashOnly && Ctx.Opts.Attention != AttentionKernel::Flash))
         continue;
       FusedGroup Grp;
@@ -462,7 +482,14 @@ std::vector<FusedGroup> findAttentionCores(const AnalysisContext &Ctx) {
   std::vector<FusedGroup> Out;
   for (auto &NPtr : Ctx.M.Main->Nodes) {
     FusedGroup Grp;
-    if (!isOp(NPtr.get(), "Softmax") || !matchAttentionCore(*NPtr, Grp))
+    bool FusedOp = false;
+    for (size_t I = 0; I < array_lengthof(Patterns); ++I)
+      FusedOp |= Matchers[I] == matchAttentionOp &&
+                 NPtr->OpType == Patterns[I].Anchor &&
+                 NPtr->Domain == Patterns[I].AnchorDomain;
+    if (FusedOp
+            ? !matchAttentionOp(*NPtr, Grp)
+            : !isOp(NPtr.get(), "Softmax") || !matchAttentionCore(*NPtr, Grp))
       continue;
     Grp.Pattern = "attention-core";
     sort(Grp.Members, [](Node *A, Node *B) { return A->Id < B->Id; });
@@ -475,7 +502,8 @@ void printFusion(AnalysisContext &Ctx, raw_ostream &OS) {
   for (const FusedGroup &G : Ctx.Fusion.Groups) {
     OS << G.Pattern << " -> " << G.Kernel << ": " << G.Output->Name << " <-";
     for (const Value *I : G.Inputs)
-      OS << ' ' << I->Name;
+      if (I)
+        OS << ' ' << I->Name;
     OS << " [";
     for (size_t I = 0; I < G.Members.size(); ++I)
       OS << (I ? " " : "") << G.Members[I]->OpType;

@@ -109,6 +109,8 @@ struct FusionPatternInfo {
   const char *Kernel;
   const char *Anchor;
   bool FlashOnly = false;
+  /// The anchor's domain ("" for ai.onnx).
+  const char *AnchorDomain = "";
 };
 llvm::ArrayRef<FusionPatternInfo> fusionPatterns();
 
