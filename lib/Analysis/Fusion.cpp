@@ -311,29 +311,56 @@ bool matchLinear(Node &Anchor, FusedGroup &G) {
 
 //===----------------------------------------------------------------------===//
 // The attention core written out (eager attention):
-//   S = MatMul(Q, K^T); [Div/Mul by a scale]; [Add/Sub/Where masks];
-//   [Cast]; P = Softmax(S); [Cast]; [Dropout]; [Cast]; O = MatMul(P, V)
+//   S = MatMul(Q, K^T) (or FusedMatMul); [Reshape]; [Div/Mul by a scale];
+//   [Add/Sub/Mul/Where masks]; [Cast]; P = Softmax(S); [Cast]; [Dropout];
+//   [Cast]; O = MatMul(P, V). Interior results have one user besides
+//   Shape/Size (which read only the shape).
 // A flash kernel computes it at once (flash-attention), and selective
 // checkpointing recomputes it.
 //===----------------------------------------------------------------------===//
 
 /// The ops an exporter writes between QK^T and the softmax.
 bool isScoreOp(const Node *N) {
-  static const char *const Ops[] = {"Add", "Sub",   "Mul",
-                                    "Div", "Where", "Cast"};
+  static const char *const Ops[] = {"Add",   "Sub",  "Mul",    "Div",
+                                    "Where", "Cast", "Reshape"};
   return N && N->Domain.empty() && is_contained(Ops, N->OpType);
+}
+
+/// A batched product of the core: MatMul, or com.microsoft FusedMatMul
+/// (a MatMul with transposes and a scale folded in).
+bool isCoreMatMul(const Node *N) {
+  return N && (isOp(N, "MatMul") ||
+               (N->Domain == "com.microsoft" && N->OpType == "FusedMatMul"));
+}
+
+/// The one user of V that reads its data (Shape and Size read only its
+/// shape), or nullptr; a graph output counts as a second use.
+Node *singleDataUser(const Value *V) {
+  if (!V || V->IsGraphOutput)
+    return nullptr;
+  Node *Data = nullptr;
+  for (Node *U : V->Users) {
+    if (isOp(U, "Shape") || isOp(U, "Size"))
+      continue;
+    if (Data)
+      return nullptr;
+    Data = U;
+  }
+  return Data;
 }
 
 /// Which operand of a score op continues the chain back to QK^T: the one
 /// produced by a MatMul or another score op (the first such); the others
 /// (masks, scales) are returned in Others when they are not constants.
 Value *scoreChainOperand(const Node &N, SmallVectorImpl<Value *> &Others) {
+  if (N.OpType == "Reshape" || N.OpType == "Cast")
+    return N.input(0); // a shape is not a mask
   Value *Chain = nullptr;
   unsigned First = N.OpType == "Where" ? 1 : 0;
   for (unsigned I = First; I < N.Inputs.size(); ++I) {
     Value *V = N.Inputs[I];
     if (!Chain && V && !isConst(V) &&
-        (isOp(V->Producer, "MatMul") || isScoreOp(V->Producer)))
+        (isCoreMatMul(V->Producer) || isScoreOp(V->Producer)))
       Chain = V;
   }
   for (Value *V : N.Inputs)
@@ -350,9 +377,9 @@ bool matchAttentionCore(Node &Anchor, FusedGroup &G) {
   Node *QK = nullptr;
   for (unsigned Steps = 0; Cur && Steps < 8; ++Steps) {
     Node *P = Cur->Producer;
-    if (!P || !singleUser(Cur))
+    if (!P || !singleDataUser(Cur))
       return false;
-    if (isOp(P, "MatMul")) {
+    if (isCoreMatMul(P)) {
       QK = P;
       break;
     }
@@ -370,10 +397,10 @@ bool matchAttentionCore(Node &Anchor, FusedGroup &G) {
   Cur = Anchor.output(0);
   Node *PV = nullptr;
   for (unsigned Steps = 0; Cur && Steps < 4; ++Steps) {
-    Node *U = singleUser(Cur);
+    Node *U = singleDataUser(Cur);
     if (!U || U->input(0) != Cur)
       return false;
-    if (isOp(U, "MatMul")) {
+    if (isCoreMatMul(U)) {
       PV = U;
       break;
     }
