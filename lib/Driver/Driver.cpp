@@ -376,6 +376,9 @@ Expected<AnalysisOptions> buildAnalysisOptions() {
   AO.Checkpoint = Checkpoint;
   AO.CheckpointLayers = CheckpointLayers;
   AO.Attention = Attention;
+  if (AsWritten && Attention == AttentionKernel::Flash)
+    return makeError("--attention=flash fuses the attention core; it does "
+                     "not combine with --as-written");
   if (!CheckpointLayers.empty() && Checkpoint == CheckpointPolicy::None)
     return makeError("--checkpoint-layers needs --checkpoint=selective or "
                      "--checkpoint=full");
