@@ -128,6 +128,8 @@ void priceParameters(CostContext &Ctx) {
     Optional<uint64_t> N = V->Sh.numElements();
     if (!N)
       continue;
+    // Per GPU: a parameter split by tensor parallelism counts its part.
+    *N = (*N + Ctx.shards(V.get()) - 1) / Ctx.shards(V.get());
     C.ParamCount += *N;
     C.ParamBytesInGraph += V->bytes().getValueOr(0);
     WeightBytes +=
@@ -172,6 +174,8 @@ Error priceSaved(CostContext &Ctx) {
     const SavedTensor &T = Ctx.Saved.Tensors[I];
     Optional<uint64_t> B =
         pricedBytes(T.Ty, T.Sh, T.KeepsDType, C.ActivationType);
+    if (B) // per GPU under tensor or sequence parallelism
+      *B = (*B + T.Shards - 1) / T.Shards;
     if (!B) {
       ++C.UnpricedTensors;
       continue;
@@ -189,6 +193,7 @@ Error priceSaved(CostContext &Ctx) {
   for (const SavedTensor &T : Ctx.Saved.Recomputed) {
     uint64_t B =
         pricedBytes(T.Ty, T.Sh, T.KeepsDType, C.ActivationType).getValueOr(0);
+    B = (B + T.Shards - 1) / T.Shards;
     C.RecomputedBytes.push_back(B);
     C.Recomputed += B;
     uint64_t &R = ByRegion[T.Region];
@@ -267,6 +272,8 @@ Error runCost(CostContext &Ctx) {
     priceWorkingSet(Ctx);
   }
   computeLayers(Ctx);
+  C.TensorParallel = Ctx.Opts.TensorParallel;
+  C.SequenceParallel = Ctx.Opts.SequenceParallel;
   C.Overhead = O.OverheadBytes;
   C.Total = C.Parameters + C.Gradients + C.OptimizerState + C.Activations +
             C.Overhead;

@@ -41,13 +41,14 @@ Expected<uint64_t> parseGpu(StringRef Text) {
   for (const auto &P : GpuPresets)
     if (Text.trim().equals_insensitive(P.first))
       return P.second;
-  if (!Text.trim().empty() && isDigit(Text.trim().front()))
+  if (!Text.trim().empty() && isDigit(Text.trim().front())) {
     if (Expected<uint64_t> B = parseSize(Text)) {
       if (*B > 0)
         return *B;
     } else {
       consumeError(B.takeError());
     }
+  }
   std::string Names;
   for (const auto &P : GpuPresets)
     Names += (Names.empty() ? "" : ", ") + std::string(P.first);

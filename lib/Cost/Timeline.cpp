@@ -93,7 +93,12 @@ private:
   uint64_t priced(const Value &V) const {
     if (const SavedTensor *T = SavedOf.lookup(&V))
       return savedBytes(*T);
-    return pricedBytes(V.Ty, V.Sh, false, ActTy).getValueOr(0);
+    return perGpu(V, pricedBytes(V.Ty, V.Sh, false, ActTy).getValueOr(0));
+  }
+  /// Bytes of (a tensor shaped like) V on one GPU.
+  uint64_t perGpu(const Value &V, uint64_t B) const {
+    unsigned N = Ctx.shards(&V);
+    return (B + N - 1) / N;
   }
   uint64_t savedBytes(const SavedTensor &T) const {
     const std::vector<SavedTensor> &Re = Ctx.Saved.Recomputed;
@@ -212,7 +217,7 @@ void Timeline::backward() {
 }
 
 void Timeline::gradientOf(const Value &V) {
-  uint64_t B = pricedBytes(V.Ty, V.Sh, false, ActTy).getValueOr(0);
+  uint64_t B = perGpu(V, pricedBytes(V.Ty, V.Sh, false, ActTy).getValueOr(0));
   if (GradLive.try_emplace(&V, B).second)
     add(LiveCat::ActivationGradients, B);
 }
@@ -250,8 +255,8 @@ void Timeline::backwardStep(const GradientUnit &U) {
       gradientOf(*V);
       continue;
     }
-    uint64_t Bytes = static_cast<uint64_t>(
-        std::llround(GradPerParam * S->Sh.numElements().getValueOr(0)));
+    uint64_t Bytes = static_cast<uint64_t>(std::llround(
+        GradPerParam * perGpu(*S, S->Sh.numElements().getValueOr(0))));
     if (ParamGradDone.insert(S).second)
       add(LiveCat::Gradients, Bytes);
     else

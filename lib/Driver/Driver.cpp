@@ -157,6 +157,16 @@ cl::opt<AttentionKernel> Attention(
                           "one flash kernel: keeps Q, K, V, the output and "
                           "the log-sum-exp, no s x s tensor")),
     cl::init(AttentionKernel::Eager), cl::cat(ToolCat));
+cl::opt<unsigned> TensorParallel(
+    "tp",
+    cl::desc("Tensor-parallel ranks (Megatron layout propagated from the "
+             "linear layers; figures are per GPU)"),
+    cl::value_desc("N"), cl::init(1), cl::cat(ToolCat));
+cl::opt<bool> SequenceParallel(
+    "sp",
+    cl::desc("Sequence parallelism over the --tp ranks (norms, dropouts "
+             "and residuals split along the sequence)"),
+    cl::cat(ToolCat));
 cl::opt<unsigned> DataParallel(
     "dp", cl::desc("Data-parallel ranks (with --zero; figures are per GPU)"),
     cl::value_desc("N"), cl::init(1), cl::cat(ToolCat));
@@ -376,6 +386,13 @@ Expected<AnalysisOptions> buildAnalysisOptions() {
   AO.Checkpoint = Checkpoint;
   AO.CheckpointLayers = CheckpointLayers;
   AO.Attention = Attention;
+  if (TensorParallel < 1)
+    return makeError("--tp=0: the tensor-parallel degree must be at least 1");
+  if (SequenceParallel && TensorParallel < 2)
+    return makeError("--sp splits over the --tp ranks; give --tp=N with N "
+                     "> 1");
+  AO.TensorParallel = TensorParallel;
+  AO.SequenceParallel = SequenceParallel;
   if (AsWritten && Attention == AttentionKernel::Flash)
     return makeError("--attention=flash fuses the attention core; it does "
                      "not combine with --as-written");

@@ -145,10 +145,10 @@ public:
       }
       Root["fit"] = std::move(Fit);
     }
-    if (C.DataParallel > 1 || C.ZeroStage > 0)
+    if (C.DataParallel > 1 || C.ZeroStage > 0 || C.TensorParallel > 1)
       Root["parallel"] =
-          json::Object{{"tp", 1},
-                       {"sp", false},
+          json::Object{{"tp", static_cast<int64_t>(C.TensorParallel)},
+                       {"sp", C.SequenceParallel},
                        {"pp", 1},
                        {"dp", static_cast<int64_t>(C.DataParallel)},
                        {"zero", static_cast<int64_t>(C.ZeroStage)},

@@ -21,6 +21,7 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/Error.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,10 @@ struct AnalysisOptions {
   /// empty: every layer.
   std::string CheckpointLayers;
   AttentionKernel Attention = AttentionKernel::Eager;
+  /// Tensor-parallel degree (Megatron layout, propagated from the linear
+  /// layers) and sequence parallelism over the same ranks.
+  unsigned TensorParallel = 1;
+  bool SequenceParallel = false;
 
   /// Checks that FreezeRegex and CheckpointLayers are valid regular
   /// expressions, and that CheckpointLayers comes with a policy.
@@ -79,7 +84,16 @@ struct AnalysisContext {
   /// Split output -> the storage it is a disjoint part of.
   llvm::DenseMap<const Value *, const Value *> PartOf;
   SavedResult Saved;
+  /// Tensor parallelism: storages (activations and parameters) split over
+  /// the ranks, with the number of parts; absent: replicated.
+  llvm::DenseMap<const Value *, unsigned> Shards;
+  /// Ops whose input is split along a dim they reduce over (reported).
+  std::map<std::string, unsigned> Unshardable;
 
+  unsigned shards(const Value *V) const {
+    auto It = Shards.find(storage(V));
+    return It == Shards.end() ? 1 : It->second;
+  }
   const Value *storage(const Value *V) const {
     auto It = StorageOf.find(V);
     return It == StorageOf.end() ? V : It->second;
@@ -143,6 +157,9 @@ void printSaved(AnalysisContext &Ctx, llvm::raw_ostream &OS);
 /// Activation checkpointing on the saved result (run by the saved pass):
 /// moves what the policy recomputes to SavedResult::Recomputed.
 llvm::Error applyCheckpointing(AnalysisContext &Ctx);
+/// Tensor and sequence parallelism (run by the saved pass, after
+/// checkpointing): fills Shards and each saved tensor's Shards.
+llvm::Error applyTensorParallel(AnalysisContext &Ctx);
 
 } // namespace vram
 

@@ -61,6 +61,9 @@ struct SavedTensor {
   const Node *RecomputeAt = nullptr;
   /// Checkpointing: the region it belongs to ("h0", "h0 attention core").
   std::string Region;
+  /// Tensor/sequence parallelism: the parts it is split into (per GPU:
+  /// 1/Shards of it).
+  unsigned Shards = 1;
 };
 
 struct SavedResult {

@@ -140,6 +140,10 @@ struct CostResult {
   uint64_t InputBytes = 0;
   /// Data parallelism (CostOptions): ranks and ZeRO stage.
   unsigned DataParallel = 1, ZeroStage = 0;
+  /// Tensor parallelism (AnalysisOptions): counts, bytes and the timeline
+  /// are per GPU.
+  unsigned TensorParallel = 1;
+  bool SequenceParallel = false;
 };
 
 /// What is live at one instant of the training step, by category.
