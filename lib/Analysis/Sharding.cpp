@@ -65,9 +65,8 @@ Error applyTensorParallel(AnalysisContext &Ctx) {
   };
   for (const auto &NPtr : G.Nodes) {
     const Node &N = *NPtr;
-    bool AnySplit = any_of(N.Inputs, [&](const Value *V) {
-      return V && !IsParam(V) && Split(V);
-    });
+    bool AnySplit = any_of(
+        N.Inputs, [&](const Value *V) { return V && !IsParam(V) && Split(V); });
     if (isProduct(N) && (IsParam(N.input(1)) || IsParam(N.input(0)))) {
       SplitValue(IsParam(N.input(1)) ? N.input(1) : N.input(0));
       if (!AnySplit) { // column-parallel

@@ -183,6 +183,12 @@ cl::opt<std::string>
            cl::desc("Find the largest value of the symbolic dim NAME (batch, "
                     "sequence) whose step fits the --gpu, and report that run"),
            cl::value_desc("NAME"), cl::cat(ToolCat));
+cl::opt<bool> Formula(
+    "formula",
+    cl::desc("Print the saved bytes of one layer and of the model as "
+             "polynomials in the symbolic dims (fitted on a grid of runs, "
+             "checked at a fresh point)"),
+    cl::cat(ToolCat));
 cl::opt<OutputFormat> ReportFormat(
     "format", cl::desc("Report format"),
     cl::values(clEnumValN(OutputFormat::Text, "text", "text (default)"),
@@ -308,6 +314,8 @@ Error checkSweepFlags(ArrayRef<Binding> Bindings) {
 
 /// --fit searches one dim of one binding and reports one run.
 Error checkFitFlags(ArrayRef<Binding> Bindings) {
+  if (Formula && (!FitDim.empty() || Bindings.size() > 1))
+    return makeError("--formula does not combine with --fit or a --dim sweep");
   if (FitDim.empty())
     return Error::success();
   if (Gpu.empty())
@@ -521,7 +529,9 @@ struct ToolRun {
   }
 
   Error analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS,
-                const TimelineResult::Fit *Searched = nullptr);
+                const TimelineResult::Fit *Searched = nullptr,
+                const CostResult *WithFormula = nullptr);
+  Error formula(ArrayRef<PipelineStep> Steps, raw_ostream &OS);
   Error fit(ArrayRef<PipelineStep> Steps, raw_ostream &OS);
   Error sweep(ArrayRef<Binding> Bindings, ArrayRef<PipelineStep> Steps,
               raw_ostream &OS);
@@ -530,7 +540,8 @@ struct ToolRun {
 /// One binding: Steps, then the IR, the report and the trace as the flags
 /// ask.
 Error ToolRun::analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS,
-                       const TimelineResult::Fit *Searched) {
+                       const TimelineResult::Fit *Searched,
+                       const CostResult *WithFormula) {
   auto M = build("build IR, bind dims");
   if (!M)
     return M.takeError();
@@ -538,6 +549,11 @@ Error ToolRun::analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS,
   PassManager PM(Ctx, Timers.instrumentation());
   if (Error E = PM.runPipeline(Steps, OS))
     return E;
+  if (WithFormula) {
+    Ctx.Cost.FormulaLayer = WithFormula->FormulaLayer;
+    Ctx.Cost.FormulaPerLayer = WithFormula->FormulaPerLayer;
+    Ctx.Cost.FormulaTotal = WithFormula->FormulaTotal;
+  }
   if (Searched && Ctx.Timeline.FitResult) {
     Ctx.Timeline.FitResult->Dim = Searched->Dim;
     Ctx.Timeline.FitResult->Max = Searched->Max;
@@ -577,6 +593,47 @@ Error ToolRun::sweep(ArrayRef<Binding> Bindings, ArrayRef<PipelineStep> Steps,
   }
   printSweep(Points, ReportFormat, OS);
   return Error::success();
+}
+
+/// --formula: the saved bytes (train) or the working set (infer) of the
+/// first layer and of the model, fitted over the symbolic dims bound.
+Error ToolRun::formula(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
+  const Binding Base = Load.Dims;
+  auto First = build("build IR, bind dims (per --formula probe)");
+  if (!First)
+    return First.takeError();
+  Binding Dims((*First)->DimBindings.begin(), (*First)->DimBindings.end());
+  if (Dims.empty())
+    return makeError("--formula needs symbolic dims (bound with --dim)");
+  CostResult F;
+  auto Eval = [&](ArrayRef<int64_t> Vals) -> Expected<std::vector<uint64_t>> {
+    Load.Dims.clear();
+    for (size_t I = 0; I < Dims.size(); ++I)
+      Load.Dims.emplace_back(Dims[I].first, Vals[I]);
+    auto M = build("build IR, bind dims (per --formula probe)");
+    if (!M)
+      return M.takeError();
+    CostContext Ctx(**M, Analysis, Cost, Diags);
+    if (Error E = runPipeline(Ctx, Timers.instrumentation()))
+      return std::move(E);
+    uint64_t LayerBytes = 0;
+    for (const CostResult::Layer &L : Ctx.Cost.Layers) {
+      if (L.Name == "(inputs)" || L.Name == "(other)")
+        continue;
+      if (F.FormulaLayer.empty())
+        F.FormulaLayer = L.Name;
+      if (L.Name == F.FormulaLayer)
+        LayerBytes = L.Bytes;
+    }
+    return std::vector<uint64_t>{LayerBytes, Ctx.Cost.Activations};
+  };
+  auto Fitted = fitFormulas(Dims, Eval);
+  if (!Fitted)
+    return prefixError("--formula: ", Fitted.takeError());
+  F.FormulaPerLayer = F.FormulaLayer.empty() ? "" : (*Fitted)[0];
+  F.FormulaTotal = (*Fitted)[1];
+  Load.Dims = Base;
+  return analyse(Steps, OS, nullptr, &F);
 }
 
 /// --fit DIM: the largest value of DIM whose peak fits the GPU, found by
@@ -740,6 +797,7 @@ int runVramOpt(int Argc, char **Argv) {
 
   Error E = Bindings->size() > 1 ? Run.sweep(*Bindings, *Steps, (*Out)->os())
             : !FitDim.empty()    ? Run.fit(*Steps, (*Out)->os())
+            : Formula            ? Run.formula(*Steps, (*Out)->os())
                                  : Run.analyse(*Steps, (*Out)->os());
   if (E)
     return Run.fail(std::move(E));

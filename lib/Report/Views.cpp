@@ -106,6 +106,13 @@ public:
       Row(KV.first, KV.second);
     if (C.RunMode == Mode::Infer && C.WorkingSetPeakNode)
       OS << "  peak at " << describeNode(*C.WorkingSetPeakNode) << '\n';
+    if (!C.FormulaTotal.empty()) {
+      OS << "\nFormula (bytes)\n";
+      if (!C.FormulaLayer.empty())
+        OS << "  per layer (" << C.FormulaLayer << "): " << C.FormulaPerLayer
+           << '\n';
+      OS << "  total: " << C.FormulaTotal << '\n';
+    }
     if (!Ctx.Unpriced.empty() || C.UnpricedTensors)
       OS << "\nUnpriced: " << Ctx.Unpriced.size()
          << " tensors without a concrete shape, " << C.UnpricedTensors
@@ -154,6 +161,10 @@ public:
                        {"zero", static_cast<int64_t>(C.ZeroStage)},
                        {"micro_batches", 1},
                        {"worst_rank", 0}};
+    if (!C.FormulaTotal.empty())
+      Root["formula"] = json::Object{{"layer", C.FormulaLayer},
+                                     {"per_layer", C.FormulaPerLayer},
+                                     {"total", C.FormulaTotal}};
     Root["model"] = Ctx.M.Path;
     Root["mode"] = modeName(C.RunMode);
     Root["recipe"] = C.Recipe;

@@ -13,6 +13,7 @@
 #include "vram/Analysis/Analysis.h"
 
 #include "llvm/ADT/Optional.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 
 #include <map>
 #include <string>
@@ -67,6 +68,16 @@ struct CostOptions {
 /// L4, RTX4090, MI300X; any case) or a size as parseSize reads it ("24GiB",
 /// "24GB"); or "unknown GPU 'X' (presets: ...; or a size such as 24GiB)".
 llvm::Expected<uint64_t> parseGpu(llvm::StringRef Text);
+/// Fits each figure Eval returns (bytes) as a polynomial of degree at most
+/// 2 in each of Dims (name, bound value), from evaluations at 1, 2 and 3
+/// times the bound values, checked at 3 times plus 1: "20*batch*seq^2 +
+/// 2192*batch*seq", or "not a polynomial of degree <= 2 in each dim".
+llvm::Expected<std::vector<std::string>>
+fitFormulas(llvm::ArrayRef<std::pair<std::string, int64_t>> Dims,
+            llvm::function_ref<
+                llvm::Expected<std::vector<uint64_t>>(llvm::ArrayRef<int64_t>)>
+                Eval);
+
 /// The presets, name and bytes, in the order of the help.
 llvm::ArrayRef<std::pair<const char *, uint64_t>> gpuPresets();
 
@@ -140,6 +151,9 @@ struct CostResult {
   uint64_t InputBytes = 0;
   /// Data parallelism (CostOptions): ranks and ZeRO stage.
   unsigned DataParallel = 1, ZeroStage = 0;
+  /// --formula: the saved bytes of one layer (FormulaLayer) and of the
+  /// model as polynomials in the symbolic dims; empty without it.
+  std::string FormulaLayer, FormulaPerLayer, FormulaTotal;
   /// Tensor parallelism (AnalysisOptions): counts, bytes and the timeline
   /// are per GPU.
   unsigned TensorParallel = 1;
