@@ -129,8 +129,8 @@ Expected<std::vector<std::string>> fitFormulas(
     for (size_t M = 0; M < N; ++M) {
       long double Scale = 1;
       for (size_t I = 0; I < K; ++I)
-        Scale *= std::pow(static_cast<long double>(Dims[I].second),
-                          Monos[M][I]);
+        Scale *=
+            std::pow(static_cast<long double>(Dims[I].second), Monos[M][I]);
       long double Coef = std::round(C[M] / Scale * 64) / 64;
       if (Coef == 0)
         continue;
@@ -145,17 +145,17 @@ Expected<std::vector<std::string>> fitFormulas(
       continue;
     }
     // Highest total degree first, then by the exponents of the first dims.
-    std::stable_sort(Terms.begin(), Terms.end(), [](const auto &L,
-                                                    const auto &R) {
-      unsigned DL = 0, DR = 0;
-      for (unsigned E : L.first)
-        DL += E;
-      for (unsigned E : R.first)
-        DR += E;
-      if (DL != DR)
-        return DL > DR;
-      return L.first > R.first;
-    });
+    std::stable_sort(Terms.begin(), Terms.end(),
+                     [](const auto &L, const auto &R) {
+                       unsigned DL = 0, DR = 0;
+                       for (unsigned E : L.first)
+                         DL += E;
+                       for (unsigned E : R.first)
+                         DR += E;
+                       if (DL != DR)
+                         return DL > DR;
+                       return L.first > R.first;
+                     });
     std::string S;
     for (const auto &T : Terms) {
       bool Neg = T.second < 0;
