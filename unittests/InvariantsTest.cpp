@@ -380,6 +380,78 @@ TEST_P(Invariants, FiguresMatchAnIndependentDerivation) {
   }
 }
 
+/// The planner's what-ifs (docs/planning.md) on every model: they only
+/// remove (or split) what is kept, never add to it beyond the checkpointed
+/// layers' inputs; the backward frees everything, recomputed tensors
+/// included; at any step the saved tensors live are at most what is kept
+/// plus one region's recomputed tensors; the layers still hold every kept
+/// byte.
+TEST_P(Invariants, WhatIfs) {
+  const Case &K = GetParam();
+  if (K.Shared && !llvm::sys::fs::exists(K.Path))
+    GTEST_SKIP() << "shared model not found: " << K.Path;
+  struct WhatIf {
+    const char *Name;
+    CheckpointPolicy Checkpoint;
+    AttentionKernel Attention;
+    unsigned TP;
+  };
+  const WhatIf WhatIfs[] = {
+      {"selective", CheckpointPolicy::Selective, AttentionKernel::Eager, 1},
+      {"full", CheckpointPolicy::Full, AttentionKernel::Eager, 1},
+      {"flash", CheckpointPolicy::None, AttentionKernel::Flash, 1},
+      {"flash+selective", CheckpointPolicy::Selective, AttentionKernel::Flash,
+       1},
+      {"tp2", CheckpointPolicy::None, AttentionKernel::Eager, 2},
+      {"tp2+full", CheckpointPolicy::Full, AttentionKernel::Eager, 2},
+  };
+  uint64_t Baseline = 0;
+  for (const WhatIf &W : WhatIfs) {
+    SCOPED_TRACE(K.Path + " " + W.Name);
+    Diagnostics Diags;
+    LoadOptions LO;
+    LO.Dims = K.Dims;
+    auto Model = loadModel(K.Path, LO, Diags);
+    ASSERT_TRUE(bool(Model)) << llvm::toString(Model.takeError());
+    AnalysisOptions AO;
+    AO.Checkpoint = W.Checkpoint;
+    AO.Attention = W.Attention;
+    AO.TensorParallel = W.TP;
+    CostOptions CO;
+    CostContext Ctx(**Model, AO, CO, Diags);
+    llvm::Error E = runPipeline(Ctx);
+    ASSERT_FALSE(bool(E)) << llvm::toString(std::move(E));
+    if (!Baseline) {
+      AnalysisOptions Plain;
+      Diagnostics D2;
+      auto M2 = loadModel(K.Path, LO, D2);
+      ASSERT_TRUE(bool(M2));
+      CostContext C2(**M2, Plain, CO, D2);
+      llvm::Error E2 = runPipeline(C2);
+      ASSERT_FALSE(bool(E2));
+      Baseline = C2.Cost.Activations;
+    }
+    const CostResult &C = Ctx.Cost;
+    if (W.Checkpoint != CheckpointPolicy::Full) {
+      EXPECT_LE(C.Activations, Baseline);
+    }
+    uint64_t LayerBytes = 0;
+    for (const CostResult::Layer &L : C.Layers)
+      LayerBytes += L.Bytes;
+    EXPECT_EQ(LayerBytes, C.Activations);
+    const TimelineResult &TL = Ctx.Timeline;
+    EXPECT_EQ(TL.SavedLeftAfterBackward, 0u);
+    for (const TimelineStep &S : TL.Steps)
+      EXPECT_LE(S.Live[unsigned(LiveCat::SavedActivations)],
+                C.Activations + C.LargestRecomputedRegion);
+    uint64_t Recomputed = 0;
+    for (uint64_t B : C.RecomputedBytes)
+      Recomputed += B;
+    EXPECT_EQ(Recomputed, C.Recomputed);
+    EXPECT_LE(C.LargestRecomputedRegion, C.Recomputed);
+  }
+}
+
 std::string caseName(const ::testing::TestParamInfo<Case> &I) {
   std::string N = llvm::sys::path::stem(I.param.Path).str();
   for (char &Ch : N)

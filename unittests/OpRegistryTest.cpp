@@ -119,7 +119,8 @@ TEST(OpRegistry, FusionKernelsAndAnchorsHaveRows) {
     const OpInfo *K = findOp("vram", P.Kernel, 1);
     ASSERT_NE(K, nullptr);
     EXPECT_NE(K->Save, nullptr);
-    EXPECT_NE(findOp("", P.Anchor, 17), nullptr);
+    EXPECT_NE(findOp(P.AnchorDomain, P.Anchor, *P.AnchorDomain ? 1 : 17),
+              nullptr);
   }
 }
 

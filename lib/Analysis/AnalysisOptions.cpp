@@ -13,6 +13,14 @@ Error AnalysisOptions::validate() const {
   if (!FreezeRegex.empty() && !Regex(FreezeRegex).isValid(Err))
     return makeError("invalid regular expression '" + FreezeRegex +
                      "': " + Err);
+  if (!CheckpointLayers.empty()) {
+    if (Checkpoint == CheckpointPolicy::None)
+      return makeError("a layer regular expression for checkpointing needs "
+                       "a checkpoint policy (selective or full)");
+    if (!Regex(CheckpointLayers).isValid(Err))
+      return makeError("invalid layer regular expression '" + CheckpointLayers +
+                       "': " + Err);
+  }
   return Error::success();
 }
 

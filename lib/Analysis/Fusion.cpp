@@ -309,20 +309,159 @@ bool matchLinear(Node &Anchor, FusedGroup &G) {
   return true;
 }
 
+//===----------------------------------------------------------------------===//
+// The attention core written out (eager attention):
+//   S = MatMul(Q, K^T) (or FusedMatMul); [Reshape]; [Div/Mul by a scale];
+//   [Add/Sub/Mul/Where masks]; [Cast]; P = Softmax(S); [Cast]; [Dropout];
+//   [Cast]; O = MatMul(P, V). Interior results have one user besides
+//   Shape/Size (which read only the shape).
+// A flash kernel computes it at once (flash-attention), and selective
+// checkpointing recomputes it.
+//===----------------------------------------------------------------------===//
+
+/// The ops an exporter writes between QK^T and the softmax.
+bool isScoreOp(const Node *N) {
+  static const char *const Ops[] = {"Add",   "Sub",  "Mul",    "Div",
+                                    "Where", "Cast", "Reshape"};
+  return N && N->Domain.empty() && is_contained(Ops, N->OpType);
+}
+
+/// A batched product of the core: MatMul, or com.microsoft FusedMatMul
+/// (a MatMul with transposes and a scale folded in).
+bool isCoreMatMul(const Node *N) {
+  return N && (isOp(N, "MatMul") ||
+               (N->Domain == "com.microsoft" && N->OpType == "FusedMatMul"));
+}
+
+/// The one user of V that reads its data (Shape and Size read only its
+/// shape), or nullptr; a graph output counts as a second use.
+Node *singleDataUser(const Value *V) {
+  if (!V || V->IsGraphOutput)
+    return nullptr;
+  Node *Data = nullptr;
+  for (Node *U : V->Users) {
+    if (isOp(U, "Shape") || isOp(U, "Size"))
+      continue;
+    if (Data)
+      return nullptr;
+    Data = U;
+  }
+  return Data;
+}
+
+/// Which operand of a score op continues the chain back to QK^T: the one
+/// produced by a MatMul or another score op (the first such); the others
+/// (masks, scales) are returned in Others when they are not constants.
+Value *scoreChainOperand(const Node &N, SmallVectorImpl<Value *> &Others) {
+  if (N.OpType == "Reshape" || N.OpType == "Cast")
+    return N.input(0); // a shape is not a mask
+  Value *Chain = nullptr;
+  unsigned First = N.OpType == "Where" ? 1 : 0;
+  for (unsigned I = First; I < N.Inputs.size(); ++I) {
+    Value *V = N.Inputs[I];
+    if (!Chain && V && !isConst(V) &&
+        (isCoreMatMul(V->Producer) || isScoreOp(V->Producer)))
+      Chain = V;
+  }
+  for (Value *V : N.Inputs)
+    if (V && V != Chain && !isConst(V))
+      Others.push_back(V);
+  return Chain;
+}
+
+bool matchAttentionCore(Node &Anchor, FusedGroup &G) {
+  SmallVector<Node *, 8> Members;
+  SmallVector<Value *, 2> Masks;
+  // Back from the softmax to QK^T through single-use score ops.
+  Value *Cur = Anchor.input(0);
+  Node *QK = nullptr;
+  for (unsigned Steps = 0; Cur && Steps < 8; ++Steps) {
+    Node *P = Cur->Producer;
+    if (!P || !singleDataUser(Cur))
+      return false;
+    if (isCoreMatMul(P)) {
+      QK = P;
+      break;
+    }
+    if (!isScoreOp(P))
+      return false;
+    Members.push_back(P);
+    Cur = scoreChainOperand(*P, Masks);
+  }
+  if (!QK)
+    return false;
+  Members.push_back(QK);
+  Members.push_back(&Anchor);
+  // Forward to scores x V: optional casts and a dropout whose mask is
+  // unused.
+  Cur = Anchor.output(0);
+  Node *PV = nullptr;
+  for (unsigned Steps = 0; Cur && Steps < 4; ++Steps) {
+    Node *U = singleDataUser(Cur);
+    if (!U || U->input(0) != Cur)
+      return false;
+    if (isCoreMatMul(U)) {
+      PV = U;
+      break;
+    }
+    if (isOp(U, "Dropout")) {
+      const Value *Mask = U->output(1);
+      if (Mask && (!Mask->Users.empty() || Mask->IsGraphOutput))
+        return false;
+    } else if (!isOp(U, "Cast")) {
+      return false;
+    }
+    Members.push_back(U);
+    Cur = U->output(0);
+  }
+  if (!PV)
+    return false;
+  Members.push_back(PV);
+  G.Inputs = {QK->input(0), QK->input(1), PV->input(1)};
+  G.Inputs.insert(G.Inputs.end(), Masks.begin(), Masks.end());
+  G.Output = PV->output(0);
+  G.Members.assign(Members.begin(), Members.end());
+  return true;
+}
+
+/// A fused attention op (com.microsoft Attention, MultiHeadAttention,
+/// GroupQueryAttention; ai.onnx Attention 23+) is its own core: under
+/// flash it is priced as the flash kernel, inputs in the op's order.
+bool matchAttentionOp(Node &Anchor, FusedGroup &G) {
+  G.Output = Anchor.output(0);
+  if (!G.Output)
+    return false;
+  G.Inputs.assign(Anchor.Inputs.begin(), Anchor.Inputs.end());
+  G.Members = {&Anchor};
+  return true;
+}
+
 // Each pattern's name, the kernel it produces (a row of the op registry in
 // the domain "vram", which holds the kernel's saved-tensor rule) and its
 // anchor op. Order matters only where two patterns could claim one node;
 // none do today.
 const FusionPatternInfo Patterns[] = {
-    {"gelu-erf", "Gelu", "Erf"},    {"gelu-tanh", "Gelu", "Tanh"},
-    {"silu", "SiLU", "Sigmoid"},    {"layernorm", "LayerNorm", "ReduceMean"},
-    {"rsqrt", "Rsqrt", "Sqrt"},     {"softmax-f32", "SoftmaxF32", "Softmax"},
+    {"flash-attention", "FlashAttention", "Softmax", /*FlashOnly=*/true},
+    {"flash-attention-op", "FlashAttention", "Attention", true},
+    {"flash-attention-op", "FlashAttention", "Attention", true,
+     "com.microsoft"},
+    {"flash-attention-op", "FlashAttention", "MultiHeadAttention", true,
+     "com.microsoft"},
+    {"flash-attention-op", "FlashAttention", "GroupQueryAttention", true,
+     "com.microsoft"},
+    {"gelu-erf", "Gelu", "Erf"},
+    {"gelu-tanh", "Gelu", "Tanh"},
+    {"silu", "SiLU", "Sigmoid"},
+    {"layernorm", "LayerNorm", "ReduceMean"},
+    {"rsqrt", "Rsqrt", "Sqrt"},
+    {"softmax-f32", "SoftmaxF32", "Softmax"},
     {"linear", "Linear", "MatMul"},
 };
 /// The matcher of each pattern, in the same order.
 bool (*const Matchers[])(Node &, FusedGroup &) = {
-    matchGeluErf, matchGeluTanh,      matchSilu,  matchLayerNorm,
-    matchRsqrt,   matchSoftmaxUpcast, matchLinear};
+    matchAttentionCore, matchAttentionOp, matchAttentionOp,   matchAttentionOp,
+    matchAttentionOp,   matchGeluErf,     matchGeluTanh,      matchSilu,
+    matchLayerNorm,     matchRsqrt,       matchSoftmaxUpcast, matchLinear};
 static_assert(sizeof(Matchers) / sizeof(Matchers[0]) ==
                   sizeof(Patterns) / sizeof(Patterns[0]),
               "one matcher per pattern");
@@ -339,11 +478,12 @@ Error runFusion(AnalysisContext &Ctx) {
   Graph &G = *Ctx.M.Main;
   for (auto &NPtr : G.Nodes) {
     Node &N = *NPtr;
-    if (!N.Domain.empty() || R.GroupOf.count(&N))
+    if (R.GroupOf.count(&N))
       continue;
     for (size_t I = 0; I < array_lengthof(Patterns); ++I) {
       const FusionPatternInfo &P = Patterns[I];
-      if (N.OpType != P.Anchor)
+      if (N.OpType != P.Anchor || N.Domain != P.AnchorDomain ||
+          (P.FlashOnly && Ctx.Opts.Attention != AttentionKernel::Flash))
         continue;
       FusedGroup Grp;
       if (!Matchers[I](N, Grp))
@@ -365,11 +505,32 @@ Error runFusion(AnalysisContext &Ctx) {
   return Error::success();
 }
 
+std::vector<FusedGroup> findAttentionCores(const AnalysisContext &Ctx) {
+  std::vector<FusedGroup> Out;
+  for (auto &NPtr : Ctx.M.Main->Nodes) {
+    FusedGroup Grp;
+    bool FusedOp = false;
+    for (size_t I = 0; I < array_lengthof(Patterns); ++I)
+      FusedOp |= Matchers[I] == matchAttentionOp &&
+                 NPtr->OpType == Patterns[I].Anchor &&
+                 NPtr->Domain == Patterns[I].AnchorDomain;
+    if (FusedOp
+            ? !matchAttentionOp(*NPtr, Grp)
+            : !isOp(NPtr.get(), "Softmax") || !matchAttentionCore(*NPtr, Grp))
+      continue;
+    Grp.Pattern = "attention-core";
+    sort(Grp.Members, [](Node *A, Node *B) { return A->Id < B->Id; });
+    Out.push_back(std::move(Grp));
+  }
+  return Out;
+}
+
 void printFusion(AnalysisContext &Ctx, raw_ostream &OS) {
   for (const FusedGroup &G : Ctx.Fusion.Groups) {
     OS << G.Pattern << " -> " << G.Kernel << ": " << G.Output->Name << " <-";
     for (const Value *I : G.Inputs)
-      OS << ' ' << I->Name;
+      if (I)
+        OS << ' ' << I->Name;
     OS << " [";
     for (size_t I = 0; I < G.Members.size(); ++I)
       OS << (I ? " " : "") << G.Members[I]->OpType;

@@ -129,13 +129,23 @@ Error runSaved(AnalysisContext &Ctx) {
     return false;
   };
   llvm::erase_if(R.Tensors, InsideKeptSource);
-  return Error::success();
+  if (Error E = applyCheckpointing(Ctx))
+    return E;
+  return applyTensorParallel(Ctx);
 }
 
 void printSaved(AnalysisContext &Ctx, raw_ostream &OS) {
   for (const SavedTensor &T : Ctx.Saved.Tensors)
     OS << "saved " << T.Name << ' ' << dtypeName(T.Ty) << ' ' << T.Sh.str()
-       << " by " << describeNode(*T.Consumer) << ": " << T.Reason << '\n';
+       << " by " << describeNode(*T.Consumer) << ": " << T.Reason
+       << (T.Shards > 1 ? " (1/" + std::to_string(T.Shards) + " per GPU)"
+                        : std::string())
+       << '\n';
+  for (const SavedTensor &T : Ctx.Saved.Recomputed)
+    OS << "recomputed " << T.Name << ' ' << dtypeName(T.Ty) << ' ' << T.Sh.str()
+       << " by " << describeNode(*T.Consumer) << ": " << T.Reason << " ("
+       << T.Region << ", at the backward of " << describeNode(*T.RecomputeAt)
+       << ")\n";
 }
 
 } // namespace vram

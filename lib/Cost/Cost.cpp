@@ -30,67 +30,17 @@ namespace {
 
 uint64_t roundBytes(double B) { return static_cast<uint64_t>(std::llround(B)); }
 
-/// The layer scope in a name: "h.0", "layer.3", "layers.12", "h0",
-/// "block_2": at a start or a separator (/._:), a scope word (layer, layers,
-/// h, block, blocks; any case), an optional '.' or '_', digits, then a
-/// separator or the end. A hand-written scan: this runs for every name of
-/// every node.
-std::string layerKey(StringRef Name) {
-  auto IsSep = [](char C) {
-    return C == '/' || C == '.' || C == '_' || C == ':';
-  };
-  static const char *const Words[] = {"layers", "layer", "blocks", "block",
-                                      "h"};
-  for (size_t I = 0; I < Name.size(); ++I) {
-    if (I > 0 && !IsSep(Name[I - 1]))
-      continue;
-    for (const char *W : Words) {
-      StringRef Word(W);
-      if (!Name.substr(I).startswith_insensitive(Word))
-        continue;
-      size_t J = I + Word.size();
-      if (J < Name.size() && (Name[J] == '.' || Name[J] == '_'))
-        ++J;
-      size_t DigitsStart = J;
-      while (J < Name.size() && isDigit(Name[J]))
-        ++J;
-      if (J == DigitsStart || (J < Name.size() && !IsSep(Name[J])))
-        continue;
-      return Name.substr(I, J - I).str();
-    }
-  }
-  return "";
-}
-
-/// Groups nodes into repeated blocks: a node's scope comes from its name,
-/// its outputs' names or its parameters' names; a node without one belongs
-/// to the block before it unless it reads a parameter outside every block
-/// (a final norm, a head), which starts "(other)".
+/// Groups nodes into repeated blocks (assignLayers).
 void computeLayers(CostContext &Ctx) {
   CostResult &C = Ctx.Cost;
   std::map<std::string, size_t> Index;
-  std::string Cur = "(other)";
   if (C.InputBytes) {
     Index["(inputs)"] = C.Layers.size();
     C.Layers.push_back({"(inputs)", 0, C.InputBytes});
   }
+  std::vector<std::string> Keys = assignLayers(*Ctx.M.Main);
   for (const auto &N : Ctx.M.Main->Nodes) {
-    std::string Key = layerKey(N->Name);
-    for (const Value *V : N->Outputs)
-      if (Key.empty() && V)
-        Key = layerKey(V->Name);
-    bool ReadsOuterParam = false;
-    for (const Value *V : N->Inputs) {
-      if (!V || V->Kind != ValueKind::Parameter)
-        continue;
-      std::string K = layerKey(V->Name);
-      if (Key.empty())
-        Key = K;
-      ReadsOuterParam |= K.empty();
-    }
-    if (Key.empty())
-      Key = ReadsOuterParam ? "(other)" : Cur;
-    Cur = Key;
+    const std::string &Key = Keys[&N - Ctx.M.Main->Nodes.data()];
     auto Ins = Index.emplace(Key, C.Layers.size());
     if (Ins.second)
       C.Layers.push_back({Key, 0, 0});
@@ -136,6 +86,31 @@ std::vector<RecipeTerm> buildTerms(const Recipe &R, const CostOptions &O) {
   return Terms;
 }
 
+/// The ZeRO stage at which a term is sharded over the data-parallel ranks
+/// (ZeRO paper: stage 1 the optimizer states, which with mixed precision
+/// include the f32 master weights and gradients; 2 the 16-bit gradients;
+/// 3 the 16-bit weights).
+unsigned zeroStageOf(StringRef Key) {
+  if (Key == "optimizer_state" || Key == "master_weights" ||
+      Key == "master_gradients")
+    return 1;
+  if (Key == "gradients")
+    return 2;
+  return 3; // weights, weight_copies
+}
+
+/// Per GPU: the terms the ZeRO stage shards are divided by the ranks.
+void shardTerms(std::vector<RecipeTerm> &Terms, const CostOptions &O) {
+  if (O.ZeroStage == 0 || O.DataParallel <= 1)
+    return;
+  for (RecipeTerm &T : Terms) {
+    if (zeroStageOf(T.Key) > O.ZeroStage || T.BytesPerParam == 0)
+      continue;
+    T.BytesPerParam /= O.DataParallel;
+    T.Name += " / " + std::to_string(O.DataParallel) + " ranks";
+  }
+}
+
 /// Parameters (each storage of the main graph once, a graph narrower than
 /// the recipe priced as it is), the other per-parameter terms for the
 /// trainable ones, and buffers in their own dtype.
@@ -143,17 +118,22 @@ void priceParameters(CostContext &Ctx) {
   CostResult &C = Ctx.Cost;
   bool Train = C.RunMode == Mode::Train;
   uint64_t WeightBytes = 0, Largest = 0;
-  double WeightTerm = C.Terms[0].BytesPerParam;
+  // Under ZeRO-3 the weights term is per GPU: the graph's dtype caps the
+  // unsharded term.
+  double Shards = C.ZeroStage >= 3 ? C.DataParallel : 1;
+  double WeightTerm = C.Terms[0].BytesPerParam * Shards;
   for (const auto &V : Ctx.M.Main->Values) {
     if (V->Kind != ValueKind::Parameter)
       continue;
     Optional<uint64_t> N = V->Sh.numElements();
     if (!N)
       continue;
+    // Per GPU: a parameter split by tensor parallelism counts its part.
+    *N = (*N + Ctx.shards(V.get()) - 1) / Ctx.shards(V.get());
     C.ParamCount += *N;
     C.ParamBytesInGraph += V->bytes().getValueOr(0);
     WeightBytes +=
-        roundBytes(std::min(WeightTerm, dtypeBits(V->Ty) / 8.0) * *N);
+        roundBytes(std::min(WeightTerm, dtypeBits(V->Ty) / 8.0) / Shards * *N);
     if (Train && Ctx.RequiresGrad.count(V.get())) {
       C.TrainableCount += *N;
       Largest = std::max(Largest, *N);
@@ -200,6 +180,8 @@ Error priceSaved(CostContext &Ctx) {
     const SavedTensor &T = Ctx.Saved.Tensors[I];
     Optional<uint64_t> B =
         pricedBytes(T.Ty, T.Sh, T.KeepsDType, C.ActivationType);
+    if (B) // per GPU under tensor or sequence parallelism
+      *B = (*B + T.Shards - 1) / T.Shards;
     if (!B) {
       ++C.UnpricedTensors;
       continue;
@@ -212,6 +194,17 @@ Error priceSaved(CostContext &Ctx) {
       C.NodeBytes[T.Owner->Id] += *B;
     else
       C.InputBytes += *B;
+  }
+  std::map<std::string, uint64_t> ByRegion;
+  for (const SavedTensor &T : Ctx.Saved.Recomputed) {
+    uint64_t B =
+        pricedBytes(T.Ty, T.Sh, T.KeepsDType, C.ActivationType).getValueOr(0);
+    B = (B + T.Shards - 1) / T.Shards;
+    C.RecomputedBytes.push_back(B);
+    C.Recomputed += B;
+    uint64_t &R = ByRegion[T.Region];
+    R += B;
+    C.LargestRecomputedRegion = std::max(C.LargestRecomputedRegion, R);
   }
   if (!C.UnpricedTensors)
     return Error::success();
@@ -268,7 +261,10 @@ Error runCost(CostContext &Ctx) {
     return E;
   const Recipe *R = findRecipe(O.Recipe);
   std::vector<RecipeTerm> Terms = buildTerms(*R, O);
+  shardTerms(Terms, O);
   C.RunMode = O.RunMode;
+  C.DataParallel = O.DataParallel;
+  C.ZeroStage = O.ZeroStage;
   C.Recipe = R->Name;
   C.Optimizer = O.Optimizer;
   C.ActivationType = O.ActivationDType ? *O.ActivationDType : R->ActivationTy;
@@ -282,6 +278,8 @@ Error runCost(CostContext &Ctx) {
     priceWorkingSet(Ctx);
   }
   computeLayers(Ctx);
+  C.TensorParallel = Ctx.Opts.TensorParallel;
+  C.SequenceParallel = Ctx.Opts.SequenceParallel;
   C.Overhead = O.OverheadBytes;
   return Error::success();
 }

@@ -3,6 +3,8 @@
 #include "vram/Cost/Cost.h"
 #include "vram/Cost/Recipes.h"
 
+#include "llvm/ADT/StringExtras.h"
+
 using namespace llvm;
 
 namespace vram {
@@ -15,6 +17,10 @@ Error CostOptions::validate() const {
   for (const auto &Override : TermOverrides)
     if (Error E = checkRecipeTermKey(Override.first))
       return E;
+  if (DataParallel < 1)
+    return makeError("the data-parallel degree must be at least 1");
+  if (ZeroStage > 3)
+    return makeError("the ZeRO stage must be 0, 1, 2 or 3");
   return Error::success();
 }
 
@@ -24,6 +30,38 @@ Optional<DType> CostOptions::activationDType() const {
   if (const vram::Recipe *R = findRecipe(Recipe))
     return R->ActivationTy;
   return None;
+}
+
+// Nominal memory of each GPU (the capacity in its name, in GiB, as the
+// vendors' HBM and GDDR sizes are binary); the usable amount is a little
+// less (nvidia-smi shows 81559 MiB on an H100 80GB): the framework
+// overhead line is where the CUDA context and reserved memory go.
+const std::pair<const char *, uint64_t> GpuPresets[] = {
+    {"A100-40GB", 40ull << 30}, {"A100-80GB", 80ull << 30},
+    {"H100-80GB", 80ull << 30}, {"H200", 141ull << 30},
+    {"L4", 24ull << 30},        {"RTX4090", 24ull << 30},
+    {"MI300X", 192ull << 30},
+};
+
+ArrayRef<std::pair<const char *, uint64_t>> gpuPresets() { return GpuPresets; }
+
+Expected<uint64_t> parseGpu(StringRef Text) {
+  for (const auto &P : GpuPresets)
+    if (Text.trim().equals_insensitive(P.first))
+      return P.second;
+  if (!Text.trim().empty() && isDigit(Text.trim().front())) {
+    if (Expected<uint64_t> B = parseSize(Text)) {
+      if (*B > 0)
+        return *B;
+    } else {
+      consumeError(B.takeError());
+    }
+  }
+  std::string Names;
+  for (const auto &P : GpuPresets)
+    Names += (Names.empty() ? "" : ", ") + std::string(P.first);
+  return makeError("unknown GPU '" + Text + "' (presets: " + Names +
+                   "; or a size such as 24GiB or 24GB)");
 }
 
 Expected<uint64_t> parseSize(StringRef S) {

@@ -85,15 +85,27 @@ private:
   DenseMap<const Value *, const SavedTensor *> SavedOf;
   DenseMap<const Node *, SmallVector<const SavedTensor *, 2>> BuffersOf,
       FreedAtBackward;
+  /// Checkpointing: the tensors a region recomputes at the backward step of
+  /// its last node.
+  DenseMap<const Node *, SmallVector<const SavedTensor *, 4>> RecomputedAt;
 
   /// A storage's bytes: a saved one as the cost pass priced it, any other
   /// in the recipe's activation dtype (or its own, if narrower).
   uint64_t priced(const Value &V) const {
     if (const SavedTensor *T = SavedOf.lookup(&V))
       return savedBytes(*T);
-    return pricedBytes(V.Ty, V.Sh, V.FixedDType, ActTy).getValueOr(0);
+    return perGpu(V,
+                  pricedBytes(V.Ty, V.Sh, V.FixedDType, ActTy).getValueOr(0));
+  }
+  /// Bytes of (a tensor shaped like) V on one GPU.
+  uint64_t perGpu(const Value &V, uint64_t B) const {
+    unsigned N = Ctx.shards(&V);
+    return (B + N - 1) / N;
   }
   uint64_t savedBytes(const SavedTensor &T) const {
+    const std::vector<SavedTensor> &Re = Ctx.Saved.Recomputed;
+    if (!Re.empty() && &T >= Re.data() && &T < Re.data() + Re.size())
+      return Ctx.Cost.RecomputedBytes[&T - Re.data()];
     return Ctx.Cost.savedBytes(&T - Ctx.Saved.Tensors.data());
   }
 
@@ -128,6 +140,20 @@ void Timeline::persistent() {
   add(LiveCat::Parameters, C.Parameters);
   add(LiveCat::OptimizerState, C.OptimizerState);
   add(LiveCat::Overhead, C.Overhead);
+}
+
+/// The peak against the GPU's memory, when one is given.
+void fitPeak(CostContext &Ctx) {
+  const CostOptions &O = Ctx.CostOpts;
+  if (!O.GpuBytes)
+    return;
+  TimelineResult::Fit F;
+  F.Gpu = O.GpuName;
+  F.GpuBytes = O.GpuBytes;
+  F.Fits = Ctx.Timeline.PeakBytes <= O.GpuBytes;
+  F.HeadroomBytes = static_cast<int64_t>(O.GpuBytes) -
+                    static_cast<int64_t>(Ctx.Timeline.PeakBytes);
+  Ctx.Timeline.FitResult = F;
 }
 
 void Timeline::finish() {
@@ -187,6 +213,9 @@ void Timeline::backward() {
     if (Ctx.RequiresGrad.count(V) && (!Loss || V == Loss))
       gradientOf(*V);
   for (size_t K = G.Nodes.size(); K-- > 0;) {
+    // A checkpointed region runs its forward again before its backward.
+    for (const SavedTensor *T : RecomputedAt.lookup(G.Nodes[K].get()))
+      add(LiveCat::SavedActivations, savedBytes(*T));
     Optional<GradientUnit> U = gradientUnit(Ctx, *G.Nodes[K]);
     if (U && hasBackwardStep(*U))
       backwardStep(*U);
@@ -194,7 +223,8 @@ void Timeline::backward() {
 }
 
 void Timeline::gradientOf(const Value &V) {
-  uint64_t B = pricedBytes(V.Ty, V.Sh, V.FixedDType, ActTy).getValueOr(0);
+  uint64_t B =
+      perGpu(V, pricedBytes(V.Ty, V.Sh, V.FixedDType, ActTy).getValueOr(0));
   if (GradLive.try_emplace(&V, B).second)
     add(LiveCat::ActivationGradients, B);
 }
@@ -232,8 +262,8 @@ void Timeline::backwardStep(const GradientUnit &U) {
       gradientOf(*V);
       continue;
     }
-    uint64_t Bytes = static_cast<uint64_t>(
-        std::llround(GradPerParam * S->Sh.numElements().getValueOr(0)));
+    uint64_t Bytes = static_cast<uint64_t>(std::llround(
+        GradPerParam * perGpu(*S, S->Sh.numElements().getValueOr(0))));
     if (ParamGradDone.insert(S).second)
       add(LiveCat::Gradients, Bytes);
     else
@@ -265,6 +295,10 @@ Error Timeline::runTrain() {
       SavedOf[T.Storage] = &T;
     else
       BuffersOf[T.Owner].push_back(&T);
+    FreedAtBackward[T.Consumer].push_back(&T);
+  }
+  for (const SavedTensor &T : Ctx.Saved.Recomputed) {
+    RecomputedAt[T.RecomputeAt].push_back(&T);
     FreedAtBackward[T.Consumer].push_back(&T);
   }
   persistent();
@@ -320,7 +354,11 @@ Error Timeline::runInfer() {
 Error runTimeline(CostContext &Ctx) {
   Ctx.Timeline = TimelineResult();
   Timeline T(Ctx);
-  return Ctx.CostOpts.RunMode == Mode::Train ? T.runTrain() : T.runInfer();
+  if (Error E =
+          Ctx.CostOpts.RunMode == Mode::Train ? T.runTrain() : T.runInfer())
+    return E;
+  fitPeak(Ctx);
+  return Error::success();
 }
 
 void printTimeline(CostContext &Ctx, raw_ostream &OS) {

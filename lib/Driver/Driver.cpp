@@ -173,6 +173,61 @@ cl::opt<bool> AsWritten("as-written",
                         cl::desc("Price the graph node by node as written, "
                                  "without recognising decomposed kernels"),
                         cl::cat(ToolCat));
+cl::opt<CheckpointPolicy> Checkpoint(
+    "checkpoint", cl::desc("Activation checkpointing (docs/planning.md)"),
+    cl::values(clEnumValN(CheckpointPolicy::None, "none",
+                          "keep what every op saves (default)"),
+               clEnumValN(CheckpointPolicy::Selective, "selective",
+                          "recompute each layer's attention core (QK^T, "
+                          "softmax, dropout, scores x V)"),
+               clEnumValN(CheckpointPolicy::Full, "full",
+                          "keep each layer's input, recompute the layer")),
+    cl::init(CheckpointPolicy::None), cl::cat(ToolCat));
+cl::opt<std::string> CheckpointLayers(
+    "checkpoint-layers",
+    cl::desc("Checkpoint only the layers whose names (as in the Layers "
+             "table) match REGEX"),
+    cl::value_desc("REGEX"), cl::cat(ToolCat));
+cl::opt<AttentionKernel> Attention(
+    "attention", cl::desc("How the attention core runs"),
+    cl::values(clEnumValN(AttentionKernel::Eager, "eager",
+                          "as written in the graph (default)"),
+               clEnumValN(AttentionKernel::Flash, "flash",
+                          "one flash kernel: keeps Q, K, V, the output and "
+                          "the log-sum-exp, no s x s tensor")),
+    cl::init(AttentionKernel::Eager), cl::cat(ToolCat));
+cl::opt<unsigned> TensorParallel(
+    "tp",
+    cl::desc("Tensor-parallel ranks (Megatron layout propagated from the "
+             "linear layers; figures are per GPU)"),
+    cl::value_desc("N"), cl::init(1), cl::cat(ToolCat));
+cl::opt<bool> SequenceParallel(
+    "sp",
+    cl::desc("Sequence parallelism over the --tp ranks (norms, dropouts "
+             "and residuals split along the sequence)"),
+    cl::cat(ToolCat));
+cl::opt<unsigned> DataParallel(
+    "dp", cl::desc("Data-parallel ranks (with --zero; figures are per GPU)"),
+    cl::value_desc("N"), cl::init(1), cl::cat(ToolCat));
+cl::opt<unsigned> ZeroStage(
+    "zero",
+    cl::desc("ZeRO stage over the --dp ranks: 0 none, 1 optimizer states "
+             "(f32 master weights and gradients, optimizer state), 2 also "
+             "gradients, 3 also weights"),
+    cl::value_desc("0|1|2|3"), cl::init(0), cl::cat(ToolCat));
+// The help of --gpu lists the presets (see parseCommandLine).
+cl::opt<std::string> Gpu("gpu", cl::value_desc("NAME|SIZE"), cl::cat(ToolCat));
+cl::opt<std::string>
+    FitDim("fit",
+           cl::desc("Find the largest value of the symbolic dim NAME (batch, "
+                    "sequence) whose step fits the --gpu, and report that run"),
+           cl::value_desc("NAME"), cl::cat(ToolCat));
+cl::opt<bool> Formula(
+    "formula",
+    cl::desc("Print the saved bytes of one layer and of the model as "
+             "polynomials in the symbolic dims (fitted on a grid of runs, "
+             "checked at a fresh point)"),
+    cl::cat(ToolCat));
 cl::opt<OutputFormat> ReportFormat(
     "format", cl::desc("Report format"),
     cl::values(clEnumValN(OutputFormat::Text, "text", "text (default)"),
@@ -296,6 +351,22 @@ Error checkSweepFlags(ArrayRef<Binding> Bindings) {
   return Error::success();
 }
 
+/// --fit searches one dim of one binding and reports one run.
+Error checkFitFlags(ArrayRef<Binding> Bindings) {
+  if (Formula && (!FitDim.empty() || Bindings.size() > 1))
+    return makeError("--formula does not combine with --fit or a --dim sweep");
+  if (FitDim.empty())
+    return Error::success();
+  if (Gpu.empty())
+    return makeError("--fit " + FitDim + " needs --gpu (the memory to fit)");
+  if (Bindings.size() > 1)
+    return makeError("--fit does not combine with a --dim sweep");
+  for (const auto &B : Bindings.front())
+    if (B.first == FitDim)
+      return makeError("--fit " + FitDim + ": the dim is also bound by --dim");
+  return Error::success();
+}
+
 /// The load options, with the first binding.
 Expected<LoadOptions> buildLoadOptions(const Binding &First) {
   LoadOptions LO;
@@ -337,6 +408,20 @@ Expected<CostOptions> buildCostOptions() {
   if (!OverheadBytes)
     return OverheadBytes.takeError();
   CO.OverheadBytes = *OverheadBytes;
+  if (DataParallel < 1)
+    return makeError("--dp=0: the data-parallel degree must be at least 1");
+  if (ZeroStage > 3)
+    return makeError("--zero=" + Twine(ZeroStage.getValue()) +
+                     ": the ZeRO stage must be 0, 1, 2 or 3");
+  CO.DataParallel = DataParallel;
+  CO.ZeroStage = ZeroStage;
+  if (!Gpu.empty()) {
+    Expected<uint64_t> Bytes = parseGpu(Gpu);
+    if (!Bytes)
+      return prefixError("--gpu: ", Bytes.takeError());
+    CO.GpuBytes = *Bytes;
+    CO.GpuName = Gpu;
+  }
   return CO;
 }
 
@@ -367,6 +452,22 @@ Expected<AnalysisOptions> buildAnalysisOptions(const CostOptions &CO) {
     AO.AutocastDType =
         AutocastDType == "bf16" ? DType::BFloat16 : DType::Float16;
   }
+  AO.Checkpoint = Checkpoint;
+  AO.CheckpointLayers = CheckpointLayers;
+  AO.Attention = Attention;
+  if (TensorParallel < 1)
+    return makeError("--tp=0: the tensor-parallel degree must be at least 1");
+  if (SequenceParallel && TensorParallel < 2)
+    return makeError("--sp splits over the --tp ranks; give --tp=N with N "
+                     "> 1");
+  AO.TensorParallel = TensorParallel;
+  AO.SequenceParallel = SequenceParallel;
+  if (AsWritten && Attention == AttentionKernel::Flash)
+    return makeError("--attention=flash fuses the attention core; it does "
+                     "not combine with --as-written");
+  if (!CheckpointLayers.empty() && Checkpoint == CheckpointPolicy::None)
+    return makeError("--checkpoint-layers needs --checkpoint=selective or "
+                     "--checkpoint=full");
   if (Error E = AO.validate())
     return std::move(E);
   return AO;
@@ -488,14 +589,20 @@ struct ToolRun {
     return M;
   }
 
-  Error analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS);
+  Error analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS,
+                const TimelineResult::Fit *Searched = nullptr,
+                const CostResult *WithFormula = nullptr);
+  Error formula(ArrayRef<PipelineStep> Steps, raw_ostream &OS);
+  Error fit(ArrayRef<PipelineStep> Steps, raw_ostream &OS);
   Error sweep(ArrayRef<Binding> Bindings, ArrayRef<PipelineStep> Steps,
               raw_ostream &OS);
 };
 
 /// One binding: Steps, then the IR, the report and the trace as the flags
 /// ask.
-Error ToolRun::analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
+Error ToolRun::analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS,
+                       const TimelineResult::Fit *Searched,
+                       const CostResult *WithFormula) {
   auto M = build("build IR, bind dims");
   if (!M)
     return M.takeError();
@@ -503,6 +610,15 @@ Error ToolRun::analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
   PassManager PM(Ctx, Timers.instrumentation());
   if (Error E = PM.runPipeline(Steps, OS))
     return E;
+  if (WithFormula) {
+    Ctx.Cost.FormulaLayer = WithFormula->FormulaLayer;
+    Ctx.Cost.FormulaPerLayer = WithFormula->FormulaPerLayer;
+    Ctx.Cost.FormulaTotal = WithFormula->FormulaTotal;
+  }
+  if (Searched && Ctx.Timeline.FitResult) {
+    Ctx.Timeline.FitResult->Dim = Searched->Dim;
+    Ctx.Timeline.FitResult->Max = Searched->Max;
+  }
   if (PrintIR)
     printIR(*Ctx.M.Main, OS);
   if (!PrintIR && Passes.empty()) {
@@ -538,6 +654,89 @@ Error ToolRun::sweep(ArrayRef<Binding> Bindings, ArrayRef<PipelineStep> Steps,
   }
   printSweep(Points, ReportFormat, OS);
   return Error::success();
+}
+
+/// --formula: the saved bytes (train) or the working set (infer) of the
+/// first layer and of the model, fitted over the symbolic dims bound.
+Error ToolRun::formula(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
+  const Binding Base = Load.Dims;
+  auto First = build("build IR, bind dims (per --formula probe)");
+  if (!First)
+    return First.takeError();
+  Binding Dims((*First)->DimBindings.begin(), (*First)->DimBindings.end());
+  if (Dims.empty())
+    return makeError("--formula needs symbolic dims (bound with --dim)");
+  CostResult F;
+  auto Eval = [&](ArrayRef<int64_t> Vals) -> Expected<std::vector<uint64_t>> {
+    Load.Dims.clear();
+    for (size_t I = 0; I < Dims.size(); ++I)
+      Load.Dims.emplace_back(Dims[I].first, Vals[I]);
+    auto M = build("build IR, bind dims (per --formula probe)");
+    if (!M)
+      return M.takeError();
+    CostContext Ctx(**M, Analysis, Cost, Diags);
+    if (Error E = runPipeline(Ctx, Timers.instrumentation()))
+      return std::move(E);
+    uint64_t LayerBytes = 0;
+    for (const CostResult::Layer &L : Ctx.Cost.Layers) {
+      if (L.Name == "(inputs)" || L.Name == "(other)")
+        continue;
+      if (F.FormulaLayer.empty())
+        F.FormulaLayer = L.Name;
+      if (L.Name == F.FormulaLayer)
+        LayerBytes = L.Bytes;
+    }
+    return std::vector<uint64_t>{LayerBytes, Ctx.Cost.Activations};
+  };
+  auto Fitted = fitFormulas(Dims, Eval);
+  if (!Fitted)
+    return prefixError("--formula: ", Fitted.takeError());
+  F.FormulaPerLayer = F.FormulaLayer.empty() ? "" : (*Fitted)[0];
+  F.FormulaTotal = (*Fitted)[1];
+  Load.Dims = Base;
+  return analyse(Steps, OS, nullptr, &F);
+}
+
+/// --fit DIM: the largest value of DIM whose peak fits the GPU, found by
+/// doubling then bisection (the peak grows with a batch or sequence dim),
+/// each probe from the model parsed once; then the report of that value.
+Error ToolRun::fit(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
+  const Binding Base = Load.Dims;
+  auto Fits = [&](int64_t V) -> Expected<bool> {
+    Load.Dims = Base;
+    Load.Dims.emplace_back(FitDim, V);
+    auto M = build("build IR, bind dims (per --fit probe)");
+    if (!M)
+      return M.takeError();
+    CostContext Ctx(**M, Analysis, Cost, Diags);
+    if (Error E = runPipeline(Ctx, Timers.instrumentation()))
+      return std::move(E);
+    return Ctx.Timeline.FitResult && Ctx.Timeline.FitResult->Fits;
+  };
+  const int64_t Cap = int64_t(1) << 24; // the largest value tried
+  int64_t Lo = 0, Hi = 1; // Lo fits (0: nothing does), Hi is to be tried
+  while (Hi <= Cap) {
+    Expected<bool> F = Fits(Hi);
+    if (!F)
+      return F.takeError();
+    if (!*F)
+      break;
+    Lo = Hi;
+    Hi *= 2;
+  }
+  while (Hi - Lo > 1 && Hi <= Cap) {
+    int64_t Mid = Lo + (Hi - Lo) / 2;
+    Expected<bool> F = Fits(Mid);
+    if (!F)
+      return F.takeError();
+    (*F ? Lo : Hi) = Mid;
+  }
+  TimelineResult::Fit Searched;
+  Searched.Dim = FitDim;
+  Searched.Max = Lo;
+  Load.Dims = Base;
+  Load.Dims.emplace_back(FitDim, std::max<int64_t>(Lo, 1));
+  return analyse(Steps, OS, &Searched);
 }
 
 //===----------------------------------------------------------------------===//
@@ -579,6 +778,15 @@ std::string describeOptimizers() {
   return S;
 }
 
+/// "The GPU to fit: A100-40GB (40 GiB), ..., or a size (24GiB, 24GB)".
+std::string describeGpus() {
+  std::string S = "Say whether the step's peak fits this GPU: ";
+  for (const auto &P : gpuPresets())
+    S += std::string(P.first) + " (" + std::to_string(P.second >> 30) +
+         " GiB), ";
+  return S + "or a size (24GiB, 24GB)";
+}
+
 std::string describeRecipeTerms() {
   return "Override one recipe term, bytes per parameter: " +
          join(recipeTermKeys(), ", ") + " (repeatable)";
@@ -588,10 +796,12 @@ void parseCommandLine(int Argc, char **Argv) {
   // The options keep a reference to their help.
   static const std::string RecipeHelp = describeRecipes(),
                            OptimizerHelp = describeOptimizers(),
-                           RecipeTermHelp = describeRecipeTerms();
+                           RecipeTermHelp = describeRecipeTerms(),
+                           GpuHelp = describeGpus();
   RecipeName.setDescription(RecipeHelp);
   OptimizerName.setDescription(OptimizerHelp);
   RecipeTerms.setDescription(RecipeTermHelp);
+  Gpu.setDescription(GpuHelp);
   cl::HideUnrelatedOptions(ToolCat);
   cl::ParseCommandLineOptions(
       Argc, Argv,
@@ -626,6 +836,8 @@ int runVramOpt(int Argc, char **Argv) {
     return Run.fail(Steps.takeError());
   if (Error E = checkSweepFlags(*Bindings))
     return Run.fail(std::move(E));
+  if (Error E = checkFitFlags(*Bindings))
+    return Run.fail(std::move(E));
   auto Load = buildLoadOptions(Bindings->front());
   if (!Load)
     return Run.fail(Load.takeError());
@@ -645,6 +857,8 @@ int runVramOpt(int Argc, char **Argv) {
     return Run.fail(Out.takeError());
 
   Error E = Bindings->size() > 1 ? Run.sweep(*Bindings, *Steps, (*Out)->os())
+            : !FitDim.empty()    ? Run.fit(*Steps, (*Out)->os())
+            : Formula            ? Run.formula(*Steps, (*Out)->os())
                                  : Run.analyse(*Steps, (*Out)->os());
   if (E)
     return Run.fail(std::move(E));

@@ -59,6 +59,7 @@ public:
 
   void printText(raw_ostream &OS) const override {
     const CostResult &C = Ctx.Cost;
+    printFitLine(OS);
     OS << "vram-opt: " << Ctx.M.Path << '\n';
     OS << "mode " << modeName(C.RunMode) << ", recipe " << C.Recipe
        << ", optimizer " << C.Optimizer;
@@ -107,14 +108,65 @@ public:
       Row(KV.first, KV.second);
     if (C.RunMode == Mode::Infer && C.WorkingSetPeakNode)
       OS << "  peak at " << describeNode(*C.WorkingSetPeakNode) << '\n';
+    if (!C.FormulaTotal.empty()) {
+      OS << "\nFormula (bytes)\n";
+      if (!C.FormulaLayer.empty())
+        OS << "  per layer (" << C.FormulaLayer << "): " << C.FormulaPerLayer
+           << '\n';
+      OS << "  total: " << C.FormulaTotal << '\n';
+    }
     if (!Ctx.Unpriced.empty() || C.UnpricedTensors)
       OS << "\nUnpriced: " << Ctx.Unpriced.size()
          << " tensors without a concrete shape, " << C.UnpricedTensors
          << " of them counted above as 0 bytes\n";
   }
 
+  /// --gpu: "fits on GPU (SIZE): peak P at PHASE NODE, H headroom" or
+  /// "does not fit ...: ..., H over".
+  void printFitLine(raw_ostream &OS) const {
+    const TimelineResult &R = Ctx.Timeline;
+    if (!R.FitResult || R.Steps.empty())
+      return;
+    const TimelineResult::Fit &F = *R.FitResult;
+    const TimelineStep &P = R.Steps[R.PeakStep];
+    uint64_t Margin = static_cast<uint64_t>(
+        F.HeadroomBytes < 0 ? -F.HeadroomBytes : F.HeadroomBytes);
+    OS << (F.Fits ? "fits" : "does not fit") << " on " << F.Gpu << " ("
+       << formatBytes(F.GpuBytes) << "): peak " << formatBytes(R.PeakBytes)
+       << " in " << phaseName(P.Phase) << " at "
+       << (P.N ? P.N->displayName() : std::string("(optimizer step)")) << ", "
+       << formatBytes(Margin) << (F.Fits ? " headroom" : " over");
+    if (!F.Dim.empty())
+      OS << "; largest " << F.Dim << " that fits: " << F.Max;
+    OS << "\n\n";
+  }
+
   void addJSON(json::Object &Root) const override {
     const CostResult &C = Ctx.Cost;
+    if (const auto &F = Ctx.Timeline.FitResult) {
+      json::Object Fit{{"gpu", F->Gpu},
+                       {"gpu_bytes", static_cast<int64_t>(F->GpuBytes)},
+                       {"fits", F->Fits},
+                       {"headroom_bytes", F->HeadroomBytes}};
+      if (!F->Dim.empty()) {
+        Fit["dim"] = F->Dim;
+        Fit["max"] = F->Max;
+      }
+      Root["fit"] = std::move(Fit);
+    }
+    if (C.DataParallel > 1 || C.ZeroStage > 0 || C.TensorParallel > 1)
+      Root["parallel"] =
+          json::Object{{"tp", static_cast<int64_t>(C.TensorParallel)},
+                       {"sp", C.SequenceParallel},
+                       {"pp", 1},
+                       {"dp", static_cast<int64_t>(C.DataParallel)},
+                       {"zero", static_cast<int64_t>(C.ZeroStage)},
+                       {"micro_batches", 1},
+                       {"worst_rank", 0}};
+    if (!C.FormulaTotal.empty())
+      Root["formula"] = json::Object{{"layer", C.FormulaLayer},
+                                     {"per_layer", C.FormulaPerLayer},
+                                     {"total", C.FormulaTotal}};
     Root["model"] = Ctx.M.Path;
     Root["mode"] = modeName(C.RunMode);
     Root["recipe"] = C.Recipe;

@@ -21,6 +21,7 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/Error.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,13 @@ const char *lossKindName(LossKind K);
 
 /// Where PyTorch's autocast runs (its policy lists differ).
 enum class AutocastDevice { None, CUDA, CPU };
+/// Activation checkpointing (docs/planning.md): none; the attention core of
+/// each layer recomputed in backward (Korthikanti et al. 2022, selective);
+/// or each layer kept as its input and recomputed whole (full).
+enum class CheckpointPolicy { None, Selective, Full };
+/// How the attention core (QK^T through scores x V) runs: as written, or
+/// as one flash kernel keeping Q, K, V, its output and the log-sum-exp.
+enum class AttentionKernel { Eager, Flash };
 
 struct AnalysisOptions {
   /// Unknown ops, unpriced tensors and other soft problems become errors.
@@ -71,8 +79,18 @@ struct AnalysisOptions {
   /// The dtype floating-point activations are stored in (the precision
   /// recipe's); None: the graph's own.
   llvm::Optional<DType> ActivationDType;
+  CheckpointPolicy Checkpoint = CheckpointPolicy::None;
+  /// Checkpoint only the layers whose names match this regex (anchored);
+  /// empty: every layer.
+  std::string CheckpointLayers;
+  AttentionKernel Attention = AttentionKernel::Eager;
+  /// Tensor-parallel degree (Megatron layout, propagated from the linear
+  /// layers) and sequence parallelism over the same ranks.
+  unsigned TensorParallel = 1;
+  bool SequenceParallel = false;
 
-  /// Checks that FreezeRegex is a valid regular expression.
+  /// Checks that FreezeRegex and CheckpointLayers are valid regular
+  /// expressions, and that CheckpointLayers comes with a policy.
   llvm::Error validate() const;
 };
 
@@ -101,7 +119,16 @@ struct AnalysisContext {
   LossResult Loss;
   /// Filled by the autocast pass: the casts it inserted.
   std::vector<const Node *> AutocastCasts;
+  /// Tensor parallelism: storages (activations and parameters) split over
+  /// the ranks, with the number of parts; absent: replicated.
+  llvm::DenseMap<const Value *, unsigned> Shards;
+  /// Ops whose input is split along a dim they reduce over (reported).
+  std::map<std::string, unsigned> Unshardable;
 
+  unsigned shards(const Value *V) const {
+    auto It = Shards.find(storage(V));
+    return It == Shards.end() ? 1 : It->second;
+  }
   const Value *storage(const Value *V) const {
     auto It = StorageOf.find(V);
     return It == StorageOf.end() ? V : It->second;
@@ -124,13 +151,31 @@ llvm::Optional<GradientUnit> gradientUnit(const AnalysisContext &Ctx,
                                           const Node &N);
 
 /// A pattern of the fusion pass: the kernel it produces (a "vram" row of
-/// the op registry) and the op it is anchored on.
+/// the op registry) and the op it is anchored on. A what-if pattern
+/// (flash attention) runs only when its option asks for it.
 struct FusionPatternInfo {
   const char *Name;
   const char *Kernel;
   const char *Anchor;
+  bool FlashOnly = false;
+  /// The anchor's domain ("" for ai.onnx).
+  const char *AnchorDomain = "";
 };
 llvm::ArrayRef<FusionPatternInfo> fusionPatterns();
+
+/// The attention cores of the main graph written out (QK^T MatMul, scale,
+/// masks, Softmax, Dropout, scores x V MatMul), as groups that are not
+/// registered as fused (inputs: Q, K, V, then masks; output: scores x V).
+std::vector<FusedGroup> findAttentionCores(const AnalysisContext &Ctx);
+
+/// The layer scope in a name ("h.0", "layer.3", "layers_12", "block_2"),
+/// or "" when it has none.
+std::string layerKey(llvm::StringRef Name);
+/// The layer of each node of G (by index in G.Nodes): its scope from its
+/// name, its outputs' or its parameters' names; a node without one belongs
+/// to the layer before it unless it reads a parameter outside every layer
+/// (a final norm, a head), which starts "(other)".
+std::vector<std::string> assignLayers(const Graph &G);
 
 // The analysis passes and their printers (registered in
 // vram/Pipeline/Passes.def).
@@ -148,6 +193,12 @@ llvm::Error runLoss(AnalysisContext &Ctx);
 void printLoss(AnalysisContext &Ctx, llvm::raw_ostream &OS);
 llvm::Error runSaved(AnalysisContext &Ctx);
 void printSaved(AnalysisContext &Ctx, llvm::raw_ostream &OS);
+/// Activation checkpointing on the saved result (run by the saved pass):
+/// moves what the policy recomputes to SavedResult::Recomputed.
+llvm::Error applyCheckpointing(AnalysisContext &Ctx);
+/// Tensor and sequence parallelism (run by the saved pass, after
+/// checkpointing): fills Shards and each saved tensor's Shards.
+llvm::Error applyTensorParallel(AnalysisContext &Ctx);
 
 } // namespace vram
 

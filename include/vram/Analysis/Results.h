@@ -69,6 +69,14 @@ struct SavedTensor {
   std::string Reason;      ///< "input of MatMul", "dropout mask", ...
   bool Hidden = false;     ///< a buffer the graph does not show
   bool KeepsDType = false; ///< priced in Ty under every recipe (stats, masks)
+  /// Checkpointing: the node at whose backward step this tensor is
+  /// recomputed (the last node of its checkpointed region); null when kept.
+  const Node *RecomputeAt = nullptr;
+  /// Checkpointing: the region it belongs to ("h0", "h0 attention core").
+  std::string Region;
+  /// Tensor/sequence parallelism: the parts it is split into (per GPU:
+  /// 1/Shards of it).
+  unsigned Shards = 1;
 };
 
 struct SavedResult {
@@ -77,6 +85,11 @@ struct SavedResult {
   std::vector<SavedTensor> Tensors;
   /// Ops met without a saved-tensor rule (qualified op -> node count).
   std::map<std::string, unsigned> UnknownOps;
+  /// Checkpointing: what the rules keep but the policy recomputes in the
+  /// backward instead, in the same order.
+  std::vector<SavedTensor> Recomputed;
+  /// Checkpointed regions, in order.
+  std::vector<std::string> Regions;
 };
 
 } // namespace vram

@@ -13,6 +13,7 @@
 #include "vram/Analysis/Analysis.h"
 
 #include "llvm/ADT/Optional.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 
 #include <map>
 #include <string>
@@ -46,14 +47,42 @@ struct CostOptions {
   std::vector<std::pair<std::string, double>> TermOverrides;
   /// Framework overhead (CUDA context and workspace), bytes.
   uint64_t OverheadBytes = 400ull << 20;
+  /// Data-parallel ranks and the ZeRO stage (ZeRO paper, Rajbhandari et al.
+  /// 2020): 1 shards the optimizer's f32 copies (master weights, master
+  /// gradients, optimizer state) over the ranks, 2 also the gradients, 3
+  /// also the weights. Figures are per GPU.
+  unsigned DataParallel = 1;
+  unsigned ZeroStage = 0;
+  /// The accelerator's memory, bytes (0: no fit question), and its name
+  /// as given ("A100-80GB", "24GiB").
+  uint64_t GpuBytes = 0;
+  std::string GpuName;
 
   /// Checks the recipe, the optimizer and each term override's key against
-  /// the tables of vram/Cost/Recipes.h, in that order.
+  /// the tables of vram/Cost/Recipes.h, in that order, then the data
+  /// parallel degree and the ZeRO stage.
   llvm::Error validate() const;
   /// The dtype of floating-point activations: ActivationDType, else the
   /// recipe's; None when the recipe is unknown.
   llvm::Optional<DType> activationDType() const;
 };
+
+/// A GPU memory size: a preset name (A100-40GB, A100-80GB, H100-80GB, H200,
+/// L4, RTX4090, MI300X; any case) or a size as parseSize reads it ("24GiB",
+/// "24GB"); or "unknown GPU 'X' (presets: ...; or a size such as 24GiB)".
+llvm::Expected<uint64_t> parseGpu(llvm::StringRef Text);
+/// Fits each figure Eval returns (bytes) as a polynomial of degree at most
+/// 2 in each of Dims (name, bound value), from evaluations at 1, 2 and 3
+/// times the bound values, checked at 3 times plus 1: "20*batch*seq^2 +
+/// 2192*batch*seq", or "not a polynomial of degree <= 2 in each dim".
+llvm::Expected<std::vector<std::string>>
+fitFormulas(llvm::ArrayRef<std::pair<std::string, int64_t>> Dims,
+            llvm::function_ref<
+                llvm::Expected<std::vector<uint64_t>>(llvm::ArrayRef<int64_t>)>
+                Eval);
+
+/// The presets, name and bytes, in the order of the help.
+llvm::ArrayRef<std::pair<const char *, uint64_t>> gpuPresets();
 
 // Parsers for the values of CostOptions given as text (their errors name no
 // command-line flag).
@@ -102,6 +131,10 @@ struct CostResult {
   uint64_t savedBytes(size_t I) const {
     return I < SavedBytes.size() ? SavedBytes[I] : 0;
   }
+  /// Checkpointing: the priced bytes of each recomputed tensor (parallel to
+  /// SavedResult::Recomputed), their sum, and the most one region holds.
+  std::vector<uint64_t> RecomputedBytes;
+  uint64_t Recomputed = 0, LargestRecomputedRegion = 0;
   DType savedPricedTy(size_t I) const {
     return I < SavedPricedTy.size() ? SavedPricedTy[I] : DType::Undefined;
   }
@@ -121,6 +154,15 @@ struct CostResult {
   std::vector<Layer> Layers;
   /// Bytes kept of graph inputs (train: saved inputs such as token ids).
   uint64_t InputBytes = 0;
+  /// Data parallelism (CostOptions): ranks and ZeRO stage.
+  unsigned DataParallel = 1, ZeroStage = 0;
+  /// --formula: the saved bytes of one layer (FormulaLayer) and of the
+  /// model as polynomials in the symbolic dims; empty without it.
+  std::string FormulaLayer, FormulaPerLayer, FormulaTotal;
+  /// Tensor parallelism (AnalysisOptions): counts, bytes and the timeline
+  /// are per GPU.
+  unsigned TensorParallel = 1;
+  bool SequenceParallel = false;
 };
 
 /// What is live at one instant of the training step, by category.
@@ -166,6 +208,19 @@ struct TimelineResult {
   /// Saved bytes still live once the backward is done; an invariant says 0
   /// (every saved tensor is freed by the backward step of its consumer).
   uint64_t SavedLeftAfterBackward = 0;
+  /// With CostOptions::GpuBytes: the peak against the GPU's memory.
+  struct Fit {
+    std::string Gpu;
+    uint64_t GpuBytes = 0;
+    bool Fits = false;
+    /// GPU bytes minus the peak (negative: the shortfall).
+    int64_t HeadroomBytes = 0;
+    /// --fit: the symbolic dim searched and its largest value that fits
+    /// (0: not even 1); the report is for that value (or 1).
+    std::string Dim;
+    int64_t Max = 0;
+  };
+  llvm::Optional<Fit> FitResult;
 };
 
 /// The analysis context with the cost passes' options and results.
