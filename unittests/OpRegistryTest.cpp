@@ -78,6 +78,23 @@ TEST(OpRegistry, EveryRowHasEveryFacetOrAnExemption) {
   }
 }
 
+TEST(OpRegistry, CpuAutocastClassesFollowTheProbe) {
+  // models/torch/probe_autocast.py (torch 1.13): on the CPU the
+  // lower-precision ops are CUDA's; only the losses and prod run in f32;
+  // everything else runs in its inputs' dtype or promotes as on CUDA.
+  for (const OpInfo *R : allOps()) {
+    SCOPED_TRACE(key(*R));
+    if (R->Precision == PrecisionClass::LowerPrecision ||
+        R->Precision == PrecisionClass::Promote) {
+      EXPECT_EQ(R->PrecisionCPU, R->Precision);
+    }
+    if (R->PrecisionCPU == PrecisionClass::FP32) {
+      EXPECT_TRUE(R->ComputesLoss ||
+                  llvm::StringRef(R->OpType) == "ReduceProd");
+    }
+  }
+}
+
 TEST(OpRegistry, RowsOfOneOpDoNotOverlap) {
   llvm::ArrayRef<const OpInfo *> Rows = allOps();
   for (size_t I = 1; I < Rows.size(); ++I) {
@@ -140,6 +157,9 @@ TEST(OpRegistry, FacetCounts) {
     Count[std::string("view ") + viewKindName(R->View)] += 1;
     Count[std::string("grad ") + gradKindName(R->Grad)] += 1;
     Count[std::string("precision ") + precisionClassName(R->Precision)] += 1;
+    Count[std::string("precision-cpu ") +
+          precisionClassName(R->PrecisionCPU)] += 1;
+    Count["computes loss"] += R->ComputesLoss;
   }
   std::cout << "[ registry ] " << Rows << " rows, " << Ops.size() << " ops\n";
   for (const auto &KV : Count)
