@@ -61,8 +61,10 @@ public:
     const CostResult &C = Ctx.Cost;
     printFitLine(OS);
     OS << "vram-opt: " << Ctx.M.Path << '\n';
-    OS << "mode " << modeName(C.RunMode) << ", recipe " << C.Recipe
-       << ", optimizer " << C.Optimizer;
+    // Serving has no optimizer: the header does not name one.
+    OS << "mode " << modeName(C.RunMode) << ", recipe " << C.Recipe;
+    if (C.RunMode == Mode::Train)
+      OS << ", optimizer " << C.Optimizer;
     if (!Ctx.M.DimBindings.empty()) {
       OS << ", dims";
       for (const auto &KV : Ctx.M.DimBindings)
@@ -626,8 +628,9 @@ void printSweep(ArrayRef<SweepPoint> Points, OutputFormat Format,
   bool CSV = Format == OutputFormat::CSV;
   if (!CSV)
     OS << "mode " << modeName(C0.RunMode) << ", recipe " << C0.Recipe
-       << ", optimizer " << C0.Optimizer << "; " << Points.size()
-       << " bindings\n\n";
+       << (C0.RunMode == Mode::Train ? ", optimizer " + C0.Optimizer
+                                     : std::string())
+       << "; " << Points.size() << " bindings\n\n";
   // Header: the dims, then the totals.
   std::vector<std::string> Cols;
   for (const auto &D : Points.front().Dims)
