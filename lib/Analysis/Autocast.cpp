@@ -75,9 +75,7 @@ private:
         return !Ctx.Opts.AutocastBuffersFollow && V->Sh.rank() > 0 &&
                !V->Producer;
       const Node *P = V->Producer;
-      const OpInfo *Op =
-          P ? findOp(P->Domain, P->OpType, P->OpsetVersion) : nullptr;
-      if (!Op || Op->View == ViewKind::None)
+      if (!P || !outputIsView(*P))
         return true;
       V = P->input(0);
     }

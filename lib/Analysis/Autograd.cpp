@@ -81,6 +81,11 @@ bool isView(const Node &N, ViewKind K) {
   case ViewKind::ViewIfSameType: // stored alike under every recipe, too
     return N.input(0) && N.output(0) && N.input(0)->Ty == N.output(0)->Ty &&
            N.input(0)->FixedDType == N.output(0)->FixedDType;
+  case ViewKind::ViewIfScalarIndex: {
+    const Value *Index = N.input(1);
+    return N.input(0) && N.output(0) && isFloatingPoint(N.input(0)->Ty) &&
+           Index && Index->Data && Index->Sh.hasRank() && Index->Sh.rank() == 0;
+  }
   case ViewKind::None:
   case ViewKind::DisjointParts:
     return false;
@@ -88,6 +93,8 @@ bool isView(const Node &N, ViewKind K) {
   return false;
 }
 } // namespace
+
+bool outputIsView(const Node &N) { return isView(N, viewKind(N)); }
 
 Error runAlias(AnalysisContext &Ctx) {
   // Views whose elements repeat (stride 0): results of a broadcasting
@@ -113,7 +120,8 @@ Error runAlias(AnalysisContext &Ctx) {
     Ctx.StorageOf[Out] = Ctx.storage(In);
     Optional<uint64_t> NIn = In->Sh.numElements(), NOut = Out->Sh.numElements();
     bool Broadcasts = K == ViewKind::Broadcast && NIn && NOut && *NOut > *NIn;
-    bool Keeps = !Reshapes && K != ViewKind::ViewOfPart && Expanded.count(In);
+    bool Keeps = !Reshapes && K != ViewKind::ViewOfPart &&
+                 K != ViewKind::ViewIfScalarIndex && Expanded.count(In);
     if (Broadcasts || Keeps)
       Expanded.insert(Out);
   }

@@ -95,6 +95,8 @@ const char *viewKindName(ViewKind K) {
     return "disjoint-parts";
   case ViewKind::ViewIfSameType:
     return "view-if-same-type";
+  case ViewKind::ViewIfScalarIndex:
+    return "view-if-scalar-index";
   }
   return "?";
 }

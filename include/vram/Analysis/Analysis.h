@@ -135,6 +135,10 @@ struct AnalysisContext {
   }
 };
 
+/// N's output 0 is a view of its input 0 (PyTorch view semantics, from the
+/// op's registry row and, for the conditional kinds, the node's operands).
+bool outputIsView(const Node &N);
+
 /// What one backward step differentiates: a node, or a fused group at the
 /// node producing the group's output (its other members have no step).
 struct GradientUnit {

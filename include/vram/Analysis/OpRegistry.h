@@ -46,13 +46,17 @@ namespace vram {
 /// How an op's outputs share storage with its input 0 (PyTorch view
 /// semantics).
 enum class ViewKind : uint8_t {
-  None,          ///< the outputs are new storages
-  View,          ///< output 0 views input 0 (transpose, squeeze, identity)
-  Reshape,       ///< a view, but a copy when input 0 is broadcast (stride 0)
-  Broadcast,     ///< a view whose elements may repeat (expand)
-  ViewOfPart,    ///< a view of part of input 0 that keeps all of it (slice)
-  DisjointParts, ///< each output is a disjoint part of input 0 (split)
-  ViewIfSameType ///< a view when the dtype does not change (a no-op cast)
+  None,           ///< the outputs are new storages
+  View,           ///< output 0 views input 0 (transpose, squeeze, identity)
+  Reshape,        ///< a view, but a copy when input 0 is broadcast (stride 0)
+  Broadcast,      ///< a view whose elements may repeat (expand)
+  ViewOfPart,     ///< a view of part of input 0 that keeps all of it (slice)
+  DisjointParts,  ///< each output is a disjoint part of input 0 (split)
+  ViewIfSameType, ///< a view when the dtype does not change (a no-op cast)
+  /// A view of part of input 0 when the index (input 1) is a 0-d constant:
+  /// Gather with a scalar index is PyTorch's select (x[:, 0]), which
+  /// returns a view that keeps all of x alive when saved.
+  ViewIfScalarIndex
 };
 
 enum class GradKind : uint8_t {

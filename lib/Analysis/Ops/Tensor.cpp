@@ -818,7 +818,7 @@ const OpInfo Rows[] = {
      GradKind::NotDifferentiable, PrecisionClass::InputType, "no gradient", ""},
     {"", "Size", 1, Any, sizeOp, saveNothing, ViewKind::None,
      GradKind::NotDifferentiable, PrecisionClass::InputType, "no gradient", ""},
-    {"", "Gather", 1, Any, gather, saveIndices, ViewKind::None,
+    {"", "Gather", 1, Any, gather, saveIndices, ViewKind::ViewIfScalarIndex,
      GradKind::Differentiable, PrecisionClass::InputType,
      "embedding/index_select", ""},
     {"", "GatherElements", 11, Any, gatherElements, saveIndices, ViewKind::None,
