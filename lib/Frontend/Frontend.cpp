@@ -803,8 +803,8 @@ Error Builder::bindDims(const onnx::GraphProto &GP) {
     }
   }
   for (const auto &D : Opts.Dims) {
-    if (D.second <= 0)
-      return make_error<DimBindingError>(DimBindingError::NotPositive, D.first,
+    if (D.second < 0)
+      return make_error<DimBindingError>(DimBindingError::Negative, D.first,
                                          D.second);
     auto Ins = Bindings.emplace(D.first, D.second);
     if (!Ins.second && Ins.first->second != D.second)
