@@ -952,11 +952,40 @@ Error Builder::setTypeFromProto(Value &V, const onnx::TypeProto &TP,
     std::string C = V.Producer ? describeNode(*V.Producer) + ": " : "";
     return C + What.str() + " '" + V.Name + "'";
   };
+  if (TP.has_sequence_type()) {
+    // seq(tensor): the element type; the length is not declared (computed
+    // by the sequence ops, unknown for a main-graph input).
+    const onnx::TypeProto &Elem = TP.sequence_type().elem_type();
+    if (!Elem.has_tensor_type())
+      return makeError(Ctx() + " is a sequence of non-tensors (sequences of "
+                               "sequences, maps or optionals are not "
+                               "supported)");
+    SequenceType Seq;
+    if (V.Seq)
+      Seq = *V.Seq;
+    Shape OldSh = V.Sh;
+    Optional<Shape> OldDeclared = V.DeclaredShape;
+    if (Error E = setTypeFromProto(V, Elem, What, Declared))
+      return E;
+    if (Declared) {
+      // A declaration of a sequence's element shape is not checked against
+      // the storage shape.
+      V.DeclaredShape = OldDeclared;
+      if (!V.Seq)
+        V.Seq = Seq;
+      return Error::success();
+    }
+    Seq.Element = V.Sh;
+    V.Sh = OldSh;
+    V.Seq = Seq;
+    V.Sh = Seq.storage();
+    return Error::success();
+  }
   if (!TP.has_tensor_type()) {
     if (TP.value_case() == onnx::TypeProto::VALUE_NOT_SET)
       return Error::success();
-    return makeError(Ctx() + " is not a tensor (sequence, map, optional or "
-                             "sparse types are not supported)");
+    return makeError(Ctx() + " is not a tensor (map, optional or sparse "
+                             "types are not supported)");
   }
   const auto &TT = TP.tensor_type();
   if (TT.elem_type() != 0) {
