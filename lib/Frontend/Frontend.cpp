@@ -963,20 +963,23 @@ Error Builder::setTypeFromProto(Value &V, const onnx::TypeProto &TP,
     SequenceType Seq;
     if (V.Seq)
       Seq = *V.Seq;
-    Shape OldSh = V.Sh;
-    Optional<Shape> OldDeclared = V.DeclaredShape;
+    // (Kept as a flag and a shape: GCC warns on copies of Optional<Shape>.)
+    bool HadDeclared = V.DeclaredShape.hasValue();
+    Shape OldDeclared = HadDeclared ? *V.DeclaredShape : Shape();
     if (Error E = setTypeFromProto(V, Elem, What, Declared))
       return E;
     if (Declared) {
       // A declaration of a sequence's element shape is not checked against
       // the storage shape.
-      V.DeclaredShape = OldDeclared;
+      if (HadDeclared)
+        V.DeclaredShape = OldDeclared;
+      else
+        V.DeclaredShape = None;
       if (!V.Seq)
         V.Seq = Seq;
       return Error::success();
     }
     Seq.Element = V.Sh;
-    V.Sh = OldSh;
     V.Seq = Seq;
     V.Sh = Seq.storage();
     return Error::success();

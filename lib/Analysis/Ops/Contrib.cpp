@@ -492,11 +492,13 @@ Error removePadding(ShapeContext &C) {
   if (X.hasRank() && X.rank() != 3)
     return C.error("input must be 3-D [batch, sequence, hidden], got " +
                    X.str());
-  int64_t B = dimAt(X, 0), S = dimAt(X, 1), H = dimAt(X, 2);
+  int64_t B = dimAt(X, 0), S = dimAt(X, 1), H = dimAt(X, 2), T = Unknown;
+  if (known(B) && known(S) && __builtin_mul_overflow(B, S, &T))
+    return C.error("batch x sequence does not fit in 64 bits");
   DType IdxTy = C.in(1)->Ty;
-  C.setOutput(0, C.in(0)->Ty, shapeOf({mulDims(B, S), H}));
+  C.setOutput(0, C.in(0)->Ty, shapeOf({T, H}));
   C.setOutput(1, IdxTy, shapeOf({B, S}));
-  C.setOutput(2, IdxTy, shapeOf({addDims(B, 1)}));
+  C.setOutput(2, IdxTy, shapeOf({known(B) && B < INT64_MAX ? B + 1 : Unknown}));
   C.setOutput(3, IdxTy, shapeOf({1}));
   return ok();
 }
@@ -564,7 +566,11 @@ Error packedMultiHeadAttention(ShapeContext &C) {
   if (Q.hasRank() && Q.rank() != 2 && Q.rank() != 4)
     return C.error("query must be 2-D or 4-D (packed QKV), got " + Q.str());
   if (Q.hasRank() && Q.rank() == 4) {
-    C.setOutput(0, T, shapeOf({Q[0], mulDims(Q[1], Q[3])}));
+    int64_t Hidden = Unknown;
+    if (known(Q[1]) && known(Q[3]) &&
+        __builtin_mul_overflow(Q[1], Q[3], &Hidden))
+      return C.error("heads x head size does not fit in 64 bits");
+    C.setOutput(0, T, shapeOf({Q[0], Hidden}));
     return ok();
   }
   if (Value *V = C.in(2)) {

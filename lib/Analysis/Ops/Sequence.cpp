@@ -191,6 +191,10 @@ Error sequenceErase(ShapeContext &C) {
   return ok();
 }
 
+/// The most positions SplitToSequence gives one by one; more leave the
+/// length unknown (and the sequence unpriced).
+constexpr int64_t MaxSplitPositions = 1 << 16;
+
 /// SplitToSequence(input, split?) <axis = 0, keepdims = 1>: without split,
 /// pieces of 1 along axis (squeezed unless keepdims); a scalar split gives
 /// pieces of that size (the last smaller); a 1-D split gives the sizes.
@@ -220,15 +224,19 @@ Error splitToSequence(ShapeContext &C) {
       int64_t K = SD->asInt(0);
       if (K <= 0)
         return C.error("split size " + Twine(K) + " is not positive");
-      if (Known)
+      if (Known && ceilDiv(D, K) > MaxSplitPositions) {
+        Known = false;
+      } else if (Known) {
         for (int64_t Off = 0; Off < D; Off += K)
           Sizes.push_back(std::min(K, D - Off));
+      }
     } else {
       int64_t Sum = 0;
       for (size_t I = 0; I < SD->size(); ++I) {
         if (SD->asInt(I) < 0)
           return C.error("negative split size " + Twine(SD->asInt(I)));
-        Sum += SD->asInt(I);
+        if (__builtin_add_overflow(Sum, SD->asInt(I), &Sum))
+          return C.error("split sizes overflow");
         Sizes.push_back(SD->asInt(I));
       }
       if (Known && Sum != D)
@@ -236,6 +244,8 @@ Error splitToSequence(ShapeContext &C) {
                        Twine(*Axis) + " is " + Twine(D));
       Known = true;
     }
+  } else if (Known && D > MaxSplitPositions) {
+    Known = false;
   } else if (Known) {
     Sizes.assign(static_cast<size_t>(D), 1);
   }
@@ -297,7 +307,9 @@ Error concatFromSequence(ShapeContext &C) {
           return C.error("elements of shapes " + Common.str() + " and " +
                          E.str() + " cannot be concatenated along axis " +
                          Twine(*Axis));
-      Sum = addDims(Sum, E[*Axis]);
+      if (!known(Sum) || !known(E[*Axis]) ||
+          __builtin_add_overflow(Sum, E[*Axis], &Sum))
+        Sum = Unknown;
     }
   }
   Dims[*Axis] = Sum;
