@@ -55,6 +55,10 @@ TEST(Shape, ReshapeZeroAndMinusOne) {
   EXPECT_FALSE(resolveReshape(S({4, 4}), {-1, -1}, false).hasValue());
   // Counts that cannot match: 24 elements into a multiple of 5.
   EXPECT_FALSE(resolveReshape(S({2, 3, 4}), {5, -1}, false).hasValue());
+  // A -1 beside a zero dim could be any size: refused, as PyTorch and
+  // onnxruntime do (an empty sequence reshaped by view(-1, s)).
+  EXPECT_FALSE(resolveReshape(S({2, 0}), {-1, 0}, false).hasValue());
+  EXPECT_EQ(*resolveReshape(S({2, 0}), {2, -1}, false), S({2, 0}));
   // 0 beyond the input's rank.
   EXPECT_FALSE(resolveReshape(S({6}), {2, 0}, false).hasValue());
   // Unknown input dims leave the inferred dim unknown.

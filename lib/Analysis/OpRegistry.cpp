@@ -13,6 +13,7 @@ namespace vram {
 ArrayRef<OpInfo> mathOps();
 ArrayRef<OpInfo> nnOps();
 ArrayRef<OpInfo> tensorOps();
+ArrayRef<OpInfo> sequenceOps();
 ArrayRef<OpInfo> controlFlowOps();
 ArrayRef<OpInfo> generatorsOps();
 ArrayRef<OpInfo> quantizationOps();
@@ -26,6 +27,7 @@ ArrayRef<OpFamily> opFamilies() {
       {"math", mathOps},
       {"nn", nnOps},
       {"tensor", tensorOps},
+      {"sequence", sequenceOps},
       {"controlflow", controlFlowOps},
       {"generators", generatorsOps},
       {"quantization", quantizationOps},

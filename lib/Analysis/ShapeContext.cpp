@@ -26,6 +26,17 @@ void ShapeContext::setOutput(unsigned I, DType T, const Shape &S) {
   V->Ty = T;
   V->Sh = S;
   V->Data = None;
+  V->Seq = None;
+}
+
+void ShapeContext::setSequenceOutput(unsigned I, DType T, SequenceType S) {
+  Value *V = out(I);
+  if (!V)
+    return;
+  V->Ty = T;
+  V->Sh = S.storage();
+  V->Data = None;
+  V->Seq = std::move(S);
 }
 
 void ShapeContext::setOutput(unsigned I, DType T, const Shape &S,

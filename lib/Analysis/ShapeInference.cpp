@@ -33,7 +33,84 @@ private:
   AnalysisContext &Ctx;
   StringSet<> WarnedOps;
   Error reconcile(Node &N, Value &V);
+  Error traceToOrigin(const Node &N, Error E) const;
 };
+
+/// The fixed-size initializer or constant that V's shape comes from, through
+/// views of it (Slice, Transpose, Reshape, Unsqueeze, ...: the registry's
+/// View facet), or null.
+const Value *fixedSizeOrigin(const Value *V) {
+  for (unsigned Depth = 0; V && Depth < 64; ++Depth) {
+    if (V->isInitializerLike() && (!V->Producer || V->Producer->Inputs.empty()))
+      return V;
+    const Node *P = V->Producer;
+    if (!P)
+      return nullptr;
+    const OpInfo *Op = findOp(P->Domain, P->OpType, P->OpsetVersion);
+    if (!Op || Op->View == ViewKind::None)
+      return nullptr;
+    V = P->input(0);
+  }
+  return nullptr;
+}
+
+/// A shape error at N traced to its origin: when an input of N is (a view
+/// of) a fixed-size initializer or constant, the error names it and, where
+/// another input's dim is larger than that input's, the largest value the
+/// dim can take and the bindings that gave it.
+Error ShapeInference::traceToOrigin(const Node &N, Error E) const {
+  std::string Extra;
+  for (unsigned I = 0; I < N.numInputs() && Extra.empty(); ++I) {
+    const Value *In = N.input(I);
+    const Value *Origin = In ? fixedSizeOrigin(In) : nullptr;
+    if (!Origin || !In->Sh.hasRank())
+      continue;
+    Extra = "; '" + In->Name + "' " + In->Sh.str() +
+            (Origin == In ? " is a" : " is a view of the") + " fixed-size " +
+            (Origin->Kind == ValueKind::Parameter ? "parameter" : "constant") +
+            (Origin == In ? "" : " '" + Origin->Name + "' " + Origin->Sh.str());
+    // Elementwise (broadcast) conflicts: another input of the same rank
+    // whose every dim either broadcasts with this one's or is larger than
+    // it. The larger dim is what the bindings ask for, this one's the most
+    // the constant allows. (Other relations, such as a table and its
+    // indices, get the origin only.)
+    for (unsigned J = 0; J < N.numInputs(); ++J) {
+      const Value *O = N.input(J);
+      if (J == I || !O || !O->Sh.isConcrete() || !In->Sh.isConcrete() ||
+          O->Sh.rank() != In->Sh.rank())
+        continue;
+      int64_t Need = -1, Fixed = -1;
+      bool Broadcastish = true;
+      for (size_t K = 0; K < In->Sh.rank(); ++K) {
+        int64_t F = In->Sh[K], D = O->Sh[K];
+        if (F == D || F == 1 || D == 1)
+          continue;
+        if (D < F) {
+          Broadcastish = false;
+          break;
+        }
+        if (Need < 0) {
+          Need = D;
+          Fixed = F;
+        }
+      }
+      if (!Broadcastish || Need < 0)
+        continue;
+      std::string Names;
+      for (const auto &B : Ctx.M.DimBindings)
+        if (B.second == Need)
+          Names += (Names.empty() ? "" : " or ") + B.first;
+      Extra += ": " +
+               (Names.empty() ? "a dim of " + std::to_string(Need)
+                              : Names + " is " + std::to_string(Need)) +
+               " here and can be at most " + std::to_string(Fixed);
+      break;
+    }
+  }
+  if (Extra.empty())
+    return E;
+  return makeError(toString(std::move(E)) + Extra);
+}
 
 Error ShapeInference::reconcile(Node &N, Value &V) {
   if (!V.DeclaredShape || !V.DeclaredShape->hasRank())
@@ -74,7 +151,7 @@ Error ShapeInference::inferGraph(Graph &G) {
     const OpInfo *Op = findOp(N.Domain, N.OpType, N.OpsetVersion);
     if (Op && Op->Shape) {
       if (Error E = Op->Shape(C))
-        return E;
+        return traceToOrigin(N, std::move(E));
     } else if (WarnedOps.insert(N.qualifiedOp()).second) {
       if (Error E = Ctx.Diags.warn(
               describeNode(N) +

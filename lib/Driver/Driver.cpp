@@ -246,9 +246,9 @@ cl::opt<unsigned> TopNodes("n",
 /// A DimBindingError worded for --dim and --default-dim.
 std::string describeDimBinding(const DimBindingError &D) {
   switch (D.K) {
-  case DimBindingError::NotPositive:
+  case DimBindingError::Negative:
     return ("--dim " + D.Name + "=" + Twine(D.Value) +
-            ": a dim must be bound to a positive number")
+            ": a dim must be bound to a number >= 0 (0 for an empty dim)")
         .str();
   case DimBindingError::DefaultNotPositive:
     return ("--default-dim=" + Twine(D.Value) +

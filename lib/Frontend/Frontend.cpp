@@ -16,6 +16,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
+#include <google/protobuf/unknown_field_set.h>
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
@@ -470,7 +471,37 @@ Optional<TensorData> decodeTensor(const onnx::TensorProto &T, DType Ty,
 struct FlatNode {
   onnx::NodeProto Proto;
   int64_t Version = -1; ///< -1: use the model's import for the domain
+  /// The opsets of the function the node was inlined from (they apply to
+  /// its subgraphs too); null outside functions.
+  std::shared_ptr<const std::map<std::string, int64_t>> Opsets;
+  /// The function calls the node was inlined through ("dom::F" each), so
+  /// that a call in one of its subgraphs is checked for recursion too.
+  std::vector<std::string> Calls;
 };
+
+/// A length-delimited or varint field that the installed ONNX classes do not
+/// know (IR 9/10 additions), as protobuf keeps it.
+std::vector<std::string> unknownStrings(const google::protobuf::Message &Msg,
+                                        int Field) {
+  std::vector<std::string> R;
+  const google::protobuf::UnknownFieldSet &U =
+      Msg.GetReflection()->GetUnknownFields(Msg);
+  for (int I = 0; I < U.field_count(); ++I)
+    if (U.field(I).number() == Field &&
+        U.field(I).type() ==
+            google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED)
+      R.push_back(U.field(I).length_delimited());
+  return R;
+}
+
+/// The overload a function defines (FunctionProto field 13) or a node calls
+/// (NodeProto field 8), IR 10; empty when none.
+std::string overloadOf(const google::protobuf::Message &Msg, int Field) {
+  std::vector<std::string> R = unknownStrings(Msg, Field);
+  return R.empty() ? std::string() : R.back();
+}
+constexpr int FunctionOverloadField = 13, NodeOverloadField = 8,
+              FunctionAttributeProtoField = 11;
 
 std::string canonicalDomain(const std::string &D) {
   return D == "ai.onnx" ? std::string() : D;
@@ -531,8 +562,15 @@ private:
   const LoadOptions &Opts;
   Diagnostics &Diags;
   std::string FileDir;
-  std::map<std::pair<std::string, std::string>, const onnx::FunctionProto *>
+  /// (domain, name, overload) -> the function.
+  std::map<std::tuple<std::string, std::string, std::string>,
+           const onnx::FunctionProto *>
       Functions;
+  /// The opsets that apply to the graph being built (a function's, inside
+  /// an inlined function's subgraphs).
+  const std::map<std::string, int64_t> *ScopeOpsets = nullptr;
+  /// The function calls the graph being built is nested in.
+  const std::vector<std::string> *ScopeCalls = nullptr;
   std::map<std::string, int64_t> Bindings;
 
   Error collectFunctions(const onnx::ModelProto &MP);
@@ -541,7 +579,8 @@ private:
   /// the op's domain and name (a model function does not shadow a standard
   /// op).
   const onnx::FunctionProto *callee(const onnx::NodeProto &N) const {
-    auto It = Functions.find({canonicalDomain(N.domain()), N.op_type()});
+    auto It = Functions.find({canonicalDomain(N.domain()), N.op_type(),
+                              overloadOf(N, NodeOverloadField)});
     if (It == Functions.end() ||
         onnx::OpSchemaRegistry::Schema(N.op_type(), 1000,
                                        canonicalDomain(N.domain())))
@@ -588,12 +627,78 @@ private:
 
 Error Builder::collectFunctions(const onnx::ModelProto &MP) {
   for (const onnx::FunctionProto &F : MP.functions()) {
-    auto Key = std::make_pair(canonicalDomain(F.domain()), F.name());
+    std::string Overload = overloadOf(F, FunctionOverloadField);
+    auto Key = std::make_tuple(canonicalDomain(F.domain()), F.name(), Overload);
     if (!Functions.emplace(Key, &F).second)
       return makeError("model-local function '" + F.domain() + "::" + F.name() +
+                       (Overload.empty() ? "" : "' (overload '" + Overload) +
                        "' is defined twice");
   }
   return Error::success();
+}
+
+/// Rewrites a node of an inlined function body: its inputs and outputs
+/// through Map, its attribute references from CallAttrs (an unset optional
+/// attribute is dropped), and the same for every node, input, output,
+/// initializer and value_info of its subgraphs, at any depth: a subgraph may
+/// read the function's formal inputs (mapped to the call site) and its
+/// other values (prefixed like the body's own).
+void renameInNode(
+    onnx::NodeProto &C,
+    const std::function<std::string(const std::string &)> &Map,
+    const std::map<std::string, const onnx::AttributeProto *> &CallAttrs,
+    const std::string &Prefix);
+
+void renameInGraph(
+    onnx::GraphProto &G,
+    const std::function<std::string(const std::string &)> &Map,
+    const std::map<std::string, const onnx::AttributeProto *> &CallAttrs,
+    const std::string &Prefix) {
+  for (onnx::ValueInfoProto &V : *G.mutable_input())
+    V.set_name(Map(V.name()));
+  for (onnx::ValueInfoProto &V : *G.mutable_output())
+    V.set_name(Map(V.name()));
+  for (onnx::ValueInfoProto &V : *G.mutable_value_info())
+    V.set_name(Map(V.name()));
+  for (onnx::TensorProto &T : *G.mutable_initializer())
+    T.set_name(Map(T.name()));
+  for (onnx::SparseTensorProto &T : *G.mutable_sparse_initializer())
+    T.mutable_values()->set_name(Map(T.values().name()));
+  for (onnx::NodeProto &N : *G.mutable_node()) {
+    if (!N.name().empty())
+      N.set_name(Prefix + N.name());
+    renameInNode(N, Map, CallAttrs, Prefix);
+  }
+}
+
+void renameInNode(
+    onnx::NodeProto &C,
+    const std::function<std::string(const std::string &)> &Map,
+    const std::map<std::string, const onnx::AttributeProto *> &CallAttrs,
+    const std::string &Prefix) {
+  for (std::string &In : *C.mutable_input())
+    In = Map(In);
+  for (std::string &O : *C.mutable_output())
+    O = Map(O);
+  google::protobuf::RepeatedPtrField<onnx::AttributeProto> Attrs;
+  for (const onnx::AttributeProto &A : C.attribute()) {
+    if (A.ref_attr_name().empty()) {
+      onnx::AttributeProto *NA = Attrs.Add();
+      *NA = A;
+      if (NA->has_g())
+        renameInGraph(*NA->mutable_g(), Map, CallAttrs, Prefix);
+      for (onnx::GraphProto &G : *NA->mutable_graphs())
+        renameInGraph(G, Map, CallAttrs, Prefix);
+      continue;
+    }
+    auto It = CallAttrs.find(A.ref_attr_name());
+    if (It == CallAttrs.end())
+      continue; // unset optional attribute
+    onnx::AttributeProto *NA = Attrs.Add();
+    *NA = *It->second;
+    NA->set_name(A.name());
+  }
+  *C.mutable_attribute() = std::move(Attrs);
 }
 
 Error Builder::inlineCall(const onnx::NodeProto &Call,
@@ -628,11 +733,26 @@ Error Builder::inlineCall(const onnx::NodeProto &Call,
     auto It = Rename.find(Name);
     return It != Rename.end() ? It->second : Prefix + Name;
   };
+  // The call's attributes, over the function's defaults (IR 9,
+  // FunctionProto.attribute_proto, read from the wire format).
+  std::vector<onnx::AttributeProto> Defaults;
+  for (const std::string &Bytes :
+       unknownStrings(F, FunctionAttributeProtoField)) {
+    onnx::AttributeProto A;
+    if (!A.ParseFromString(Bytes))
+      return makeError(describeProto(Call) + ": model-local function '" + Key +
+                       "' has an attribute default that is not valid protobuf");
+    Defaults.push_back(std::move(A));
+  }
   std::map<std::string, const onnx::AttributeProto *> CallAttrs;
+  for (const onnx::AttributeProto &A : Defaults)
+    CallAttrs[A.name()] = &A;
   for (const onnx::AttributeProto &A : Call.attribute())
     CallAttrs[A.name()] = &A;
 
-  std::map<std::string, int64_t> FnOpsets = M.OpsetImports;
+  auto FnOpsetsPtr =
+      std::make_shared<std::map<std::string, int64_t>>(M.OpsetImports);
+  std::map<std::string, int64_t> &FnOpsets = *FnOpsetsPtr;
   for (const onnx::OperatorSetIdProto &O : F.opset_import())
     FnOpsets[canonicalDomain(O.domain())] = O.version();
 
@@ -647,36 +767,25 @@ Error Builder::inlineCall(const onnx::NodeProto &Call,
     if (Local.empty())
       Local = callee(N) ? N.op_type() : "#" + std::to_string(Body.size() - 1);
     C->set_name(Prefix + Local);
-    for (std::string &In : *C->mutable_input())
-      In = Map(In);
-    for (std::string &O : *C->mutable_output())
-      O = Map(O);
-    google::protobuf::RepeatedPtrField<onnx::AttributeProto> Attrs;
-    for (const onnx::AttributeProto &A : N.attribute()) {
-      if (A.ref_attr_name().empty()) {
-        *Attrs.Add() = A;
-        continue;
-      }
-      auto It = CallAttrs.find(A.ref_attr_name());
-      if (It == CallAttrs.end())
-        continue; // unset optional attribute
-      onnx::AttributeProto *NA = Attrs.Add();
-      *NA = *It->second;
-      NA->set_name(A.name());
-    }
-    *C->mutable_attribute() = std::move(Attrs);
+    renameInNode(*C, Map, CallAttrs, Prefix);
   }
   CallStack.push_back(Key);
   size_t First = Out.size();
   if (Error E = flatten(Body, FnOpsets, Out, Depth + 1, CallStack))
     return E;
-  CallStack.pop_back();
   for (size_t I = First; I < Out.size(); ++I)
+    if (Out[I].Calls.empty())
+      Out[I].Calls = CallStack;
+  CallStack.pop_back();
+  for (size_t I = First; I < Out.size(); ++I) {
     if (Out[I].Version < 0) {
       auto It = FnOpsets.find(canonicalDomain(Out[I].Proto.domain()));
       if (It != FnOpsets.end())
         Out[I].Version = It->second;
     }
+    if (!Out[I].Opsets)
+      Out[I].Opsets = FnOpsetsPtr;
+  }
   return Error::success();
 }
 
@@ -803,8 +912,8 @@ Error Builder::bindDims(const onnx::GraphProto &GP) {
     }
   }
   for (const auto &D : Opts.Dims) {
-    if (D.second <= 0)
-      return make_error<DimBindingError>(DimBindingError::NotPositive, D.first,
+    if (D.second < 0)
+      return make_error<DimBindingError>(DimBindingError::Negative, D.first,
                                          D.second);
     auto Ins = Bindings.emplace(D.first, D.second);
     if (!Ins.second && Ins.first->second != D.second)
@@ -843,11 +952,43 @@ Error Builder::setTypeFromProto(Value &V, const onnx::TypeProto &TP,
     std::string C = V.Producer ? describeNode(*V.Producer) + ": " : "";
     return C + What.str() + " '" + V.Name + "'";
   };
+  if (TP.has_sequence_type()) {
+    // seq(tensor): the element type; the length is not declared (computed
+    // by the sequence ops, unknown for a main-graph input).
+    const onnx::TypeProto &Elem = TP.sequence_type().elem_type();
+    if (!Elem.has_tensor_type())
+      return makeError(Ctx() + " is a sequence of non-tensors (sequences of "
+                               "sequences, maps or optionals are not "
+                               "supported)");
+    SequenceType Seq;
+    if (V.Seq)
+      Seq = *V.Seq;
+    // (Kept as a flag and a shape: GCC warns on copies of Optional<Shape>.)
+    bool HadDeclared = V.DeclaredShape.hasValue();
+    Shape OldDeclared = HadDeclared ? *V.DeclaredShape : Shape();
+    if (Error E = setTypeFromProto(V, Elem, What, Declared))
+      return E;
+    if (Declared) {
+      // A declaration of a sequence's element shape is not checked against
+      // the storage shape.
+      if (HadDeclared)
+        V.DeclaredShape = OldDeclared;
+      else
+        V.DeclaredShape = None;
+      if (!V.Seq)
+        V.Seq = Seq;
+      return Error::success();
+    }
+    Seq.Element = V.Sh;
+    V.Seq = Seq;
+    V.Sh = Seq.storage();
+    return Error::success();
+  }
   if (!TP.has_tensor_type()) {
     if (TP.value_case() == onnx::TypeProto::VALUE_NOT_SET)
       return Error::success();
-    return makeError(Ctx() + " is not a tensor (sequence, map, optional or "
-                             "sparse types are not supported)");
+    return makeError(Ctx() + " is not a tensor (map, optional or sparse "
+                             "types are not supported)");
   }
   const auto &TT = TP.tensor_type();
   if (TT.elem_type() != 0) {
@@ -1031,7 +1172,11 @@ Error Builder::buildGraph(const onnx::GraphProto &GP, Graph &G, bool IsMain,
   // Inline function calls first so their outputs exist.
   std::vector<FlatNode> Flat;
   std::vector<std::string> CallStack;
-  if (Error E = flatten(GP.node(), M.OpsetImports, Flat, Depth, CallStack))
+  if (ScopeCalls)
+    CallStack = *ScopeCalls;
+  const std::map<std::string, int64_t> &Opsets =
+      ScopeOpsets ? *ScopeOpsets : M.OpsetImports;
+  if (Error E = flatten(GP.node(), Opsets, Flat, Depth, CallStack))
     return E;
   for (const FlatNode &F : Flat)
     if (Error E = addNode(F, G))
@@ -1042,12 +1187,24 @@ Error Builder::buildGraph(const onnx::GraphProto &GP, Graph &G, bool IsMain,
     const onnx::NodeProto &NP = Flat[I].Proto;
     if (Error E = connectInputs(N, NP, G))
       return E;
+    // A function's opsets apply to the subgraphs of its inlined nodes.
+    const std::map<std::string, int64_t> *OuterOpsets = ScopeOpsets;
+    const std::vector<std::string> *OuterCalls = ScopeCalls;
+    if (Flat[I].Opsets)
+      ScopeOpsets = Flat[I].Opsets.get();
+    if (!Flat[I].Calls.empty())
+      ScopeCalls = &Flat[I].Calls;
     for (const onnx::AttributeProto &A : NP.attribute()) {
       Expected<Attribute> Attr = convertAttribute(A, N, Depth);
-      if (!Attr)
+      if (!Attr) {
+        ScopeOpsets = OuterOpsets;
+        ScopeCalls = OuterCalls;
         return Attr.takeError();
+      }
       N.Attrs[A.name()] = std::move(*Attr);
     }
+    ScopeOpsets = OuterOpsets;
+    ScopeCalls = OuterCalls;
     if (Error E = checkAgainstSchema(N, NP))
       return E;
   }

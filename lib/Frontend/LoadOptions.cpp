@@ -32,9 +32,9 @@ Error LoadOptions::validate() const {
 
 void DimBindingError::log(raw_ostream &OS) const {
   switch (K) {
-  case NotPositive:
+  case Negative:
     OS << "dim " << Name << '=' << Value
-       << ": a dim must be bound to a positive number";
+       << ": a dim must be bound to a number >= 0 (0 for an empty dim)";
     return;
   case DefaultNotPositive:
     OS << "default dim " << Value

@@ -2,6 +2,8 @@
 
 #include "vram/IR/Graph.h"
 
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -21,6 +23,50 @@ StringRef valueKindName(ValueKind K) {
     return "activation";
   }
   return "activation";
+}
+
+Shape SequenceType::storage() const {
+  if (!Elements)
+    return Shape();
+  if (Elements->empty())
+    return Shape(ArrayRef<int64_t>{0});
+  const Shape &First = Elements->front();
+  bool Same = all_of(*Elements, [&](const Shape &S) { return S == First; });
+  if (Same && First.hasRank()) {
+    SmallVector<int64_t, 6> Dims{static_cast<int64_t>(Elements->size())};
+    Dims.append(First.dims().begin(), First.dims().end());
+    return Shape(Dims);
+  }
+  uint64_t Total = 0;
+  for (const Shape &S : *Elements) {
+    Optional<uint64_t> N = S.numElements();
+    if (!N || __builtin_add_overflow(Total, *N, &Total) ||
+        Total > static_cast<uint64_t>(INT64_MAX))
+      return Shape::unknownDims(1);
+  }
+  return Shape(ArrayRef<int64_t>{static_cast<int64_t>(Total)});
+}
+
+Shape SequenceType::common() const {
+  if (!Elements)
+    return Element;
+  if (Elements->empty())
+    return Element;
+  Shape R = Elements->front();
+  for (const Shape &S : *Elements) {
+    if (!S.hasRank() || !R.hasRank() || S.rank() != R.rank())
+      return Shape();
+    for (size_t I = 0; I < R.rank(); ++I)
+      if (R[I] != S[I])
+        R[I] = Shape::Unknown;
+  }
+  return R;
+}
+
+std::string SequenceType::str() const {
+  if (!Elements)
+    return "seq(?)";
+  return "seq(" + std::to_string(Elements->size()) + ")";
 }
 
 Optional<uint64_t> Value::bytes() const {
@@ -131,6 +177,23 @@ static void printValue(const Value &V, raw_ostream &OS, unsigned Indent) {
   }
   if (V.IsGraphOutput)
     OS << " (output)";
+  if (V.Seq) {
+    // A sequence: its length and each element's shape (or the shape every
+    // element has); Sh above is the storage it is priced as.
+    OS << " " << V.Seq->str() << " of ";
+    if (!V.Seq->Elements) {
+      OS << V.Seq->Element.str();
+    } else {
+      OS << '{';
+      ListSeparator LS;
+      const std::vector<Shape> &Els = *V.Seq->Elements;
+      for (size_t I = 0; I < Els.size() && I < 8; ++I)
+        OS << LS << Els[I].str();
+      if (Els.size() > 8)
+        OS << LS << "...";
+      OS << '}';
+    }
+  }
   OS << '\n';
 }
 

@@ -122,12 +122,10 @@ Optional<Shape> resolveReshape(const Shape &Input, ArrayRef<int64_t> Target,
     Out[InferIdx] = Shape::Unknown;
     return Shape(Out);
   }
-  if (Known == 0) {
-    if (*InN != 0)
-      return None;
-    Out[InferIdx] = 0;
-    return Shape(Out);
-  }
+  // With a zero among the other dims, -1 could be any size (PyTorch and
+  // onnxruntime refuse it too).
+  if (Known == 0)
+    return None;
   if (*InN % Known != 0)
     return None;
   uint64_t Inferred = *InN / Known;

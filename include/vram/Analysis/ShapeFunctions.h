@@ -62,6 +62,9 @@ public:
 
   /// Sets output I's dtype and shape (no-op when the output is omitted).
   void setOutput(unsigned I, DType T, const Shape &S);
+  /// Makes output I a sequence of element dtype T (its shape the storage of
+  /// its elements, SequenceType::storage()).
+  void setSequenceOutput(unsigned I, DType T, SequenceType S);
   /// Also records known contents; ignored when the shape is not concrete,
   /// has more than MaxKnownElements elements, or does not match Data's size.
   void setOutput(unsigned I, DType T, const Shape &S, TensorData Data);

@@ -62,7 +62,7 @@ struct LoadOptions {
 class DimBindingError : public llvm::ErrorInfo<DimBindingError> {
 public:
   enum Kind {
-    NotPositive,        ///< Dims binds Name to Value, which is <= 0
+    Negative,           ///< Dims binds Name to Value, which is < 0
     DefaultNotPositive, ///< DefaultDim is Value, which is <= 0
     BoundTwice,         ///< Dims binds Name to Value and then to Other
     Unbound,            ///< the symbolic dims in Examples are not bound

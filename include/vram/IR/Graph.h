@@ -101,6 +101,28 @@ struct Attribute {
   std::vector<unsigned> GraphIndices;
 };
 
+/// The type of a sequence value (ONNX seq(tensor)): the shapes of its
+/// elements, one per position when the length is known, else the shape every
+/// element has (unknown rank when nothing is known). A sequence Value's Ty is
+/// its element dtype and its Sh the storage it is priced as, storage(): the
+/// sum of its elements.
+struct SequenceType {
+  /// Per-position element shapes, when the length is known.
+  llvm::Optional<std::vector<Shape>> Elements;
+  /// The shape of every element when the length is unknown.
+  Shape Element;
+
+  /// [n, d...] when the length is known and every element has the shape
+  /// [d...]; [total elements] when the positions differ but are concrete;
+  /// [0] for an empty sequence; unknown otherwise.
+  Shape storage() const;
+  /// The shape every element shares (dims that differ unknown; unknown rank
+  /// when ranks differ or nothing is known).
+  Shape common() const;
+  /// "seq(3)", "seq(?)".
+  std::string str() const;
+};
+
 enum class ValueKind {
   Input,     ///< graph input fed with data at run time
   Parameter, ///< trainable weight (initializer or parameter input)
@@ -122,6 +144,8 @@ public:
   llvm::SmallVector<Node *, 2> Users;
   /// Contents when small and known (constants, shape arithmetic results).
   llvm::Optional<TensorData> Data;
+  /// Set for a sequence value: its elements (Sh is then their storage).
+  llvm::Optional<SequenceType> Seq;
   /// Shape declared in the model (graph input/output, value_info), kept to
   /// report stale declarations; the computed shape wins.
   llvm::Optional<Shape> DeclaredShape;

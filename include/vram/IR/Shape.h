@@ -69,7 +69,8 @@ llvm::Optional<size_t> normalizeAxis(int64_t Axis, size_t Rank);
 
 /// Resolves a Reshape target (ONNX semantics: 0 copies the input dim unless
 /// AllowZero, one -1 is inferred). None when the target is invalid for the
-/// input (more than one -1, element counts that cannot match, ...).
+/// input (more than one -1, element counts that cannot match, a -1 beside a
+/// zero dim, where any size would fit, ...).
 /// Input dims may be unknown; then the result may hold Unknown dims.
 llvm::Optional<Shape> resolveReshape(const Shape &Input,
                                      llvm::ArrayRef<int64_t> Target,

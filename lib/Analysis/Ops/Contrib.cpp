@@ -10,6 +10,8 @@
 
 #include "OpHelpers.h"
 
+#include <array>
+
 using namespace llvm;
 
 namespace vram {
@@ -473,6 +475,175 @@ Error msGatherND(ShapeContext &C) {
   return ok();
 }
 
+//===----------------------------------------------------------------------===//
+// Padding-free (packed) attention, onnxruntime bert_defs.cc: the real tokens
+// of a padded batch [B, S, H] packed into [T, H], T = the number of real
+// tokens, which only the data says. Shapes price T at its largest, B * S
+// (no padding): the memory a run of these shapes can need.
+//===----------------------------------------------------------------------===//
+
+/// RemovePadding(input [B, S, H], sequence_token_count [B]) -> output
+/// [T, H] (T at most B * S), token_offset [B, S], cumulated_seq_len
+/// [B + 1], max_seq_len [1] (the last three int32, like input 1).
+Error removePadding(ShapeContext &C) {
+  if (Error E = requireInputs(C, 2))
+    return E;
+  const Shape &X = C.in(0)->Sh;
+  if (X.hasRank() && X.rank() != 3)
+    return C.error("input must be 3-D [batch, sequence, hidden], got " +
+                   X.str());
+  int64_t B = dimAt(X, 0), S = dimAt(X, 1), H = dimAt(X, 2), T = Unknown;
+  if (known(B) && known(S) && __builtin_mul_overflow(B, S, &T))
+    return C.error("batch x sequence does not fit in 64 bits");
+  DType IdxTy = C.in(1)->Ty;
+  C.setOutput(0, C.in(0)->Ty, shapeOf({T, H}));
+  C.setOutput(1, IdxTy, shapeOf({B, S}));
+  C.setOutput(2, IdxTy, shapeOf({known(B) && B < INT64_MAX ? B + 1 : Unknown}));
+  C.setOutput(3, IdxTy, shapeOf({1}));
+  return ok();
+}
+
+/// RestorePadding(input [T, H], token_offset [B, S]) -> [B, S, H].
+Error restorePadding(ShapeContext &C) {
+  if (Error E = requireInputs(C, 2))
+    return E;
+  const Shape &X = C.in(0)->Sh, &Off = C.in(1)->Sh;
+  if (X.hasRank() && X.rank() != 2)
+    return C.error("input must be 2-D [tokens, hidden], got " + X.str());
+  if (Off.hasRank() && Off.rank() != 2)
+    return C.error("token_offset must be 2-D [batch, sequence], got " +
+                   Off.str());
+  C.setOutput(0, C.in(0)->Ty,
+              shapeOf({dimAt(Off, 0), dimAt(Off, 1), dimAt(X, 1)}));
+  return ok();
+}
+
+/// The Q, K and V hidden sizes of PackedAttention: qkv_hidden_sizes, else
+/// a third each of the bias.
+Expected<std::array<int64_t, 3>> packedQkvSizes(ShapeContext &C) {
+  if (Optional<ArrayRef<int64_t>> Sizes =
+          C.node().attrInts("qkv_hidden_sizes")) {
+    if (Sizes->size() != 3)
+      return C.error("qkv_hidden_sizes must have 3 elements");
+    return std::array<int64_t, 3>{(*Sizes)[0], (*Sizes)[1], (*Sizes)[2]};
+  }
+  int64_t Total = C.in(2) ? dimAt(C.in(2)->Sh, 0) : Unknown;
+  if (known(Total) && Total % 3 != 0)
+    return C.error("merged Q/K/V hidden size " + Twine(Total) +
+                   " is not a multiple of 3");
+  int64_t Third = divDims(Total, 3);
+  return std::array<int64_t, 3>{Third, Third, Third};
+}
+
+/// PackedAttention(input [T, In], weights [In, Q + K + V], bias [Q + K + V],
+/// token_offset [B, S], cumulative_sequence_length [B + 1], attention_bias)
+/// -> output [T, V].
+Error packedAttention(ShapeContext &C) {
+  if (Error E = requireInputs(C, 3))
+    return E;
+  const Shape &X = C.in(0)->Sh;
+  if (X.hasRank() && X.rank() != 2)
+    return C.error("input must be 2-D [tokens, hidden], got " + X.str());
+  const Shape &Bias = C.in(2)->Sh;
+  if (Bias.hasRank() && Bias.rank() != 1)
+    return C.error("bias must be 1-D, got " + Bias.str());
+  Expected<std::array<int64_t, 3>> Sizes = packedQkvSizes(C);
+  if (!Sizes)
+    return Sizes.takeError();
+  C.setOutput(0, C.in(0)->Ty, shapeOf({dimAt(X, 0), (*Sizes)[2]}));
+  return ok();
+}
+
+/// PackedMultiHeadAttention(query [T, H] or packed QKV [T, N, 3, Hd], key
+/// [T, H], value [T, Hv], bias, token_offset [B, S],
+/// cumulative_sequence_length [B + 1], attention_bias) -> [T, Hv]
+/// ([T, N * Hd] for packed QKV).
+Error packedMultiHeadAttention(ShapeContext &C) {
+  if (Error E = C.requireInput(0))
+    return E;
+  const Shape &Q = C.in(0)->Sh;
+  DType T = C.in(0)->Ty;
+  if (Q.hasRank() && Q.rank() != 2 && Q.rank() != 4)
+    return C.error("query must be 2-D or 4-D (packed QKV), got " + Q.str());
+  if (Q.hasRank() && Q.rank() == 4) {
+    int64_t Hidden = Unknown;
+    if (known(Q[1]) && known(Q[3]) &&
+        __builtin_mul_overflow(Q[1], Q[3], &Hidden))
+      return C.error("heads x head size does not fit in 64 bits");
+    C.setOutput(0, T, shapeOf({Q[0], Hidden}));
+    return ok();
+  }
+  if (Value *V = C.in(2)) {
+    if (V->Sh.hasRank() && V->Sh.rank() != 2)
+      return C.error("value must be 2-D [tokens, hidden], got " + V->Sh.str());
+    C.setOutput(0, T, shapeOf({dimAt(Q, 0), dimAt(V->Sh, 1)}));
+    return ok();
+  }
+  return C.error("without packed QKV, key and value are required");
+}
+
+/// RemovePadding gathers the real tokens: its backward scatters them back
+/// by token_offset (output 1).
+void saveRemovePadding(SaveContext &C) {
+  if (C.anyRG() && C.out(1))
+    C.output(1, "index of the token gather (token_offset)");
+}
+
+/// RestorePadding scatters the tokens into the padded batch: its backward
+/// gathers them by token_offset (input 1).
+void saveRestorePadding(SaveContext &C) {
+  if (C.anyRG())
+    C.input(1, "index of the token scatter (token_offset)");
+}
+
+/// The softmax output of packed attention, [B, N, S, S] from token_offset
+/// [B, S] (the unfused path pads each sequence to S).
+void savePackedProbs(SaveContext &C, unsigned OffsetInput, DType T) {
+  Value *Off = C.in(OffsetInput);
+  int64_t B = -1, S = -1;
+  if (Off && Off->Sh.hasRank() && Off->Sh.rank() == 2) {
+    B = Off->Sh[0];
+    S = Off->Sh[1];
+  }
+  int64_t N = C.node().attrInt("num_heads", -1);
+  C.activationBuffer("probs", T, probsShape(B, N, S, S), "softmax output");
+}
+
+/// PackedAttention: like Attention, the projection input, Q, K, V (packed,
+/// [T, hidden]) and the softmax output.
+void savePackedAttention(SaveContext &C) {
+  if (!C.anyRG())
+    return;
+  Value *X = C.in(0), *Y = C.out(0);
+  if (!X || !Y || !X->Sh.hasRank() || X->Sh.rank() != 2 || !Y->Sh.hasRank() ||
+      Y->Sh.rank() != 2)
+    return;
+  C.input(0, "input of the QKV projection");
+  int64_t T = X->Sh[0], QK = Y->Sh[1], V = Y->Sh[1];
+  if (Optional<ArrayRef<int64_t>> Sizes = C.node().attrInts("qkv_hidden_sizes"))
+    if (Sizes->size() == 3)
+      QK = (*Sizes)[0];
+  C.activationBuffer("q", X->Ty, shapeOf({T, QK}), "Q for QK^T");
+  C.activationBuffer("k", X->Ty, shapeOf({T, QK}), "K for QK^T");
+  C.activationBuffer("v", X->Ty, shapeOf({T, V}), "V for scores x V");
+  savePackedProbs(C, 3, X->Ty);
+}
+
+/// PackedMultiHeadAttention: Q, K and V as given (or the packed QKV) and
+/// the softmax output.
+void savePackedMHA(SaveContext &C) {
+  if (!C.anyRG() || !C.in(0))
+    return;
+  if (C.in(1)) {
+    C.input(0, "Q for QK^T");
+    C.input(1, "K for QK^T");
+    C.input(2, "V for scores x V");
+  } else {
+    C.input(0, "packed Q, K, V");
+  }
+  savePackedProbs(C, 4, C.in(0)->Ty);
+}
+
 /// FastGelu/BiasGelu(x, bias): gelu(x + bias) keeps its input, x + bias.
 void saveBiasGelu(SaveContext &C) {
   if (!C.anyRG())
@@ -656,6 +827,19 @@ const OpInfo Rows[] = {
     {MS, "MoE", 1, Any, likeFirst, nullptr, ViewKind::None,
      GradKind::Differentiable, PrecisionClass::InputType, "",
      "saved: routing-dependent experts; priced by the conservative fallback"},
+    {MS, "RemovePadding", 1, Any, removePadding, saveRemovePadding,
+     ViewKind::None, GradKind::Differentiable, PrecisionClass::InputType,
+     "index_select of the real tokens: the index", ""},
+    {MS, "RestorePadding", 1, Any, restorePadding, saveRestorePadding,
+     ViewKind::None, GradKind::Differentiable, PrecisionClass::InputType,
+     "index_put into the padded batch: the index", ""},
+    {MS, "PackedAttention", 1, Any, packedAttention, savePackedAttention,
+     ViewKind::None, GradKind::Differentiable, PrecisionClass::LowerPrecision,
+     "linear + matmul/softmax/matmul (unfused attention, packed tokens)", ""},
+    {MS, "PackedMultiHeadAttention", 1, Any, packedMultiHeadAttention,
+     savePackedMHA, ViewKind::None, GradKind::Differentiable,
+     PrecisionClass::LowerPrecision,
+     "_scaled_dot_product_attention_math (packed tokens)", ""},
     {MS, "GatherND", 1, Any, msGatherND, saveIndices, ViewKind::None,
      GradKind::Differentiable, PrecisionClass::InputType, "index: indices", ""},
     {MS, "Trilu", 1, Any, likeFirst, saveNothing, ViewKind::None,

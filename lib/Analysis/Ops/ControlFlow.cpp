@@ -107,6 +107,46 @@ Error ifOp(ShapeContext &C) {
   return ok();
 }
 
+/// The most positions a Loop-carried sequence is given one by one; a longer
+/// one is left with an unknown length (and unpriced).
+constexpr uint64_t MaxCarriedPositions = 1 << 16;
+
+/// A sequence carried through Trip iterations of a Loop body that turns
+/// Init into Body: when the body keeps Init's positions and appends a fixed
+/// block (SequenceInsert at the end, say), the final sequence is Init then
+/// Trip copies of the block; otherwise its length is unknown and every
+/// element has the shape the two agree on.
+SequenceType carriedSequence(const SequenceType &Init, const SequenceType &Body,
+                             int64_t Trip) {
+  if (Init.Elements && Body.Elements && Trip >= 0 &&
+      Body.Elements->size() >= Init.Elements->size() &&
+      std::equal(Init.Elements->begin(), Init.Elements->end(),
+                 Body.Elements->begin())) {
+    uint64_t Block = Body.Elements->size() - Init.Elements->size();
+    if (Block == 0 ||
+        (Block * static_cast<uint64_t>(Trip) <= MaxCarriedPositions)) {
+      SequenceType R = Init;
+      for (int64_t T = 0; T < Trip && Block; ++T)
+        R.Elements->insert(R.Elements->end(),
+                           Body.Elements->begin() + Init.Elements->size(),
+                           Body.Elements->end());
+      return R;
+    }
+  }
+  SequenceType R;
+  Shape A = Init.common(), B = Body.common();
+  bool InitEmpty = Init.Elements && Init.Elements->empty();
+  if (InitEmpty)
+    R.Element = B;
+  else if (A.hasRank() && B.hasRank() && A.rank() == B.rank()) {
+    R.Element = A;
+    for (size_t I = 0; I < A.rank(); ++I)
+      if (A[I] != B[I])
+        R.Element[I] = Shape::Unknown;
+  }
+  return R;
+}
+
 /// Sets a subgraph input from the value that feeds it (when known).
 void feed(Value *Formal, DType T, const Shape &S) {
   if (!Formal)
@@ -133,16 +173,24 @@ Error loop(ShapeContext &C) {
   feed(Body.Inputs[0], DType::Int64, Shape::scalar());
   feed(Body.Inputs[1], DType::Bool, Shape::scalar());
   for (unsigned K = 0; K < NCarried; ++K)
-    if (Value *V = C.in(2 + K))
+    if (Value *V = C.in(2 + K)) {
       feed(Body.Inputs[2 + K], V->Ty, V->Sh);
+      Body.Inputs[2 + K]->Seq = V->Seq;
+    }
   if (Error E = C.inferSubgraph(Body))
     return E;
   int64_t Trip = Shape::Unknown;
   if (const TensorData *M = knownData(C, 0))
     if (M->size() == 1 && M->asInt(0) >= 0 && M->asInt(0) <= INT32_MAX)
       Trip = M->asInt(0);
+  auto Init = [&](unsigned I) { return C.in(2 + I); };
   for (unsigned I = 0; I < C.numOutputs(); ++I) {
     Value *B = Body.Outputs[1 + I];
+    if (I < NCarried && Init(I) && Init(I)->Seq && B->Seq) {
+      C.setSequenceOutput(I, Init(I)->Ty,
+                          carriedSequence(*Init(I)->Seq, *B->Seq, Trip));
+      continue;
+    }
     if (I < NCarried) {
       Value *Init = C.in(2 + I);
       DType T = Init && Init->Ty != DType::Undefined ? Init->Ty : B->Ty;

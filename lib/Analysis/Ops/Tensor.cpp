@@ -383,9 +383,15 @@ template <bool ShapeFromInput> Error reshape(ShapeContext &C) {
   bool AllowZero = C.node().attrInt("allowzero", 0) != 0;
   Optional<Shape> Out = resolveReshape(X->Sh, Target.Vals, AllowZero);
   Shape TargetShape(Target.Vals);
-  if (!Out)
+  if (!Out) {
+    bool Ambiguous = is_contained(Target.Vals, -1) &&
+                     X->Sh.numElements() == Optional<uint64_t>(0);
     return C.error("cannot reshape " + X->Sh.str() + " to " +
-                   TargetShape.str());
+                   TargetShape.str() +
+                   (Ambiguous ? " (with zero elements the -1 could be any "
+                                "size)"
+                              : ""));
+  }
   Optional<uint64_t> InN = X->Sh.numElements(), OutN = Out->numElements();
   if (InN && OutN && *InN != *OutN)
     return C.error("cannot reshape " + X->Sh.str() + " (" + Twine(*InN) +
