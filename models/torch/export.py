@@ -72,10 +72,8 @@ def strip(m, location):
     return m
 
 
-def export(model_name, mode, opset, dtype):
-    model = modules.build(model_name)
-    if dtype == "bf16":
-        model = model.to(torch.bfloat16)
+def to_onnx(model, mode, opset):
+    """Exports a built model (train or eval mode) as an ONNX ModelProto."""
     model.train(mode == "train")
     inputs = model.example_inputs(2, 16)
     names = model.input_names
@@ -91,7 +89,14 @@ def export(model_name, mode, opset, dtype):
             training=(torch.onnx.TrainingMode.TRAINING if mode == "train"
                       else torch.onnx.TrainingMode.EVAL),
             do_constant_folding=False, export_params=True)
-    m = onnx.load_from_string(buf.getvalue())
+    return onnx.load_from_string(buf.getvalue())
+
+
+def export(model_name, mode, opset, dtype):
+    model = modules.build(model_name)
+    if dtype == "bf16":
+        model = model.to(torch.bfloat16)
+    m = to_onnx(model, mode, opset)
     name = file_name(model_name, mode, opset, dtype)
     m.doc_string = (f"vram-opt models/torch/export.py: {model_name} "
                     f"{modules.config_dict(model_name)} mode={mode} opset={opset} "

@@ -157,24 +157,9 @@ def measure(name, b, s, kind, optimizer):
 
 
 def export_held_out(name):
-    import io
-    import warnings
     import onnx
     import export
-    model = build(name).float().train()
-    inputs = model.example_inputs(2, 16)
-    names = model.input_names
-    axes = {n: {0: "batch", 1: "seq"} for n in names}
-    axes["output"] = {0: "batch", 1: "seq"}
-    buf = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(model, inputs, buf, input_names=names,
-                          output_names=["output"], dynamic_axes=axes,
-                          opset_version=17,
-                          training=torch.onnx.TrainingMode.TRAINING,
-                          do_constant_folding=False, export_params=True)
-    m = onnx.load_from_string(buf.getvalue())
+    m = export.to_onnx(build(name).float(), "train", 17)
     file = f"{name}_train_op17.onnx"
     m.doc_string = (f"vram-opt models/torch/measure_step.py: {name} "
                     f"{config(name)[1]} mode=train opset=17 dtype=fp32 "

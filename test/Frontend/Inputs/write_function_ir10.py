@@ -14,28 +14,7 @@ Usage: write_function_ir10.py OUT.onnx [nodefault]
 ("nodefault" leaves the default out: Transpose then reverses, t [3, 4, B].)"""
 import sys
 
-
-def varint(v):
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def field(num, wire, payload):
-    tag = varint((num << 3) | wire)
-    if wire == 0:
-        return tag + varint(payload)
-    return tag + varint(len(payload)) + payload
-
-
-def s(num, text):
-    return field(num, 2, text.encode())
+from wire import field, s
 
 
 def value_info(name, dtype, dims):

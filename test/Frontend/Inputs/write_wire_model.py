@@ -7,28 +7,7 @@ Usage: write_wire_model.py OUT.onnx"""
 import struct
 import sys
 
-
-def varint(v):
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def field(num, wire, payload):
-    tag = varint((num << 3) | wire)
-    if wire == 0:
-        return tag + varint(payload)
-    return tag + varint(len(payload)) + payload
-
-
-def s(num, text):
-    return field(num, 2, text.encode())
+from wire import field, s
 
 
 def tensor(name, dtype, dims, raw):
