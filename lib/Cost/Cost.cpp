@@ -122,19 +122,31 @@ void priceParameters(CostContext &Ctx) {
   // unsharded term.
   double Shards = C.ZeroStage >= 3 ? C.DataParallel : 1;
   double WeightTerm = C.Terms[0].BytesPerParam * Shards;
-  for (const auto &V : Ctx.M.Main->Values) {
+  // Every weight of the model: the main graph's and those held inside
+  // subgraphs (If branches, Loop bodies, a generation op's encoder and
+  // decoder), which are priced as stored weights (they are never trainable
+  // here: requires-grad covers the main graph).
+  std::vector<const Value *> Params;
+  for (const auto &V : Ctx.M.Main->Values)
+    Params.push_back(V.get());
+  Ctx.M.Main->walk([&](Node &N) {
+    for (const auto &Sub : N.Subgraphs)
+      for (const auto &V : Sub->Values)
+        Params.push_back(V.get());
+  });
+  for (const Value *V : Params) {
     if (V->Kind != ValueKind::Parameter)
       continue;
     Optional<uint64_t> N = V->Sh.numElements();
     if (!N)
       continue;
     // Per GPU: a parameter split by tensor parallelism counts its part.
-    *N = (*N + Ctx.shards(V.get()) - 1) / Ctx.shards(V.get());
+    *N = (*N + Ctx.shards(V) - 1) / Ctx.shards(V);
     C.ParamCount += *N;
     C.ParamBytesInGraph += V->bytes().getValueOr(0);
     WeightBytes +=
         roundBytes(std::min(WeightTerm, dtypeBits(V->Ty) / 8.0) / Shards * *N);
-    if (Train && Ctx.RequiresGrad.count(V.get())) {
+    if (Train && Ctx.RequiresGrad.count(V)) {
       C.TrainableCount += *N;
       Largest = std::max(Largest, *N);
     }
