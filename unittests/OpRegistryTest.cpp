@@ -160,6 +160,7 @@ TEST(OpRegistry, FacetCounts) {
     Count[std::string("precision-cpu ") +
           precisionClassName(R->PrecisionCPU)] += 1;
     Count["computes loss"] += R->ComputesLoss;
+    Count[std::string("kind ") + savedKindName(R->Kind)] += 1;
   }
   std::cout << "[ registry ] " << Rows << " rows, " << Ops.size() << " ops\n";
   for (const auto &KV : Count)

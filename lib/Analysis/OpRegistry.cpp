@@ -108,6 +108,13 @@ const char *gradKindName(GradKind K) {
                                        : "not-differentiable";
 }
 
+const char *savedKindName(SavedKind K) {
+  static const char *const Names[NumSavedKinds] = {
+      "other", "attention",         "dropout masks", "activations",
+      "norms", "projection inputs", "embeddings",    "loss"};
+  return Names[static_cast<unsigned>(K)];
+}
+
 const char *precisionClassName(PrecisionClass P) {
   switch (P) {
   case PrecisionClass::LowerPrecision:

@@ -200,6 +200,15 @@ Error priceSaved(CostContext &Ctx) {
     }
     C.SavedBytes[I] = *B;
     C.SavedPricedTy[I] = pricedType(T.Ty, T.KeepsDType, C.ActivationType);
+    // What it is: its consumer's kind (a fused group's kernel row); a
+    // product of two activations (QK^T, scores x V) is attention's.
+    Optional<GradientUnit> U = gradientUnit(Ctx, *T.Consumer);
+    SavedKind K = U && U->Op ? U->Op->Kind : SavedKind::Other;
+    if (K == SavedKind::MatMul && none_of(U->Inputs, [&](const Value *V) {
+          return V && Ctx.storage(V)->isInitializerLike();
+        }))
+      K = SavedKind::Attention;
+    C.SavedByKind[static_cast<unsigned>(K)] += *B;
     C.Activations += *B;
     C.ActivationsByDType[dtypeName(C.SavedPricedTy[I]).str()] += *B;
     if (T.Owner && T.Owner->Parent == &G)

@@ -194,8 +194,13 @@ public:
         {"optimizer_state", static_cast<int64_t>(C.OptimizerState)},
         {"activations", static_cast<int64_t>(C.Activations)},
         {"overhead", static_cast<int64_t>(C.Overhead)}};
-    if (C.RunMode == Mode::Train)
+    if (C.RunMode == Mode::Train) {
       Root["loss"] = lossJSON();
+      json::Object ByKind;
+      for (const auto &K : kinds())
+        ByKind[savedKindName(K.first)] = static_cast<int64_t>(K.second);
+      Root["saved_by_kind"] = std::move(ByKind);
+    }
     json::Object ByDType;
     for (const auto &KV : C.ActivationsByDType)
       ByDType[KV.first] = static_cast<int64_t>(KV.second);
@@ -234,6 +239,30 @@ private:
     else
       OS << "Loss: not priced (each output's gradient seeds the backward; "
             "--loss cross-entropy or mean prices one)\n";
+    printKinds(OS);
+  }
+
+  /// What dominates the saved bytes: the kinds, largest first.
+  std::vector<std::pair<SavedKind, uint64_t>> kinds() const {
+    std::vector<std::pair<SavedKind, uint64_t>> Ks;
+    for (unsigned I = 0; I < NumSavedKinds; ++I)
+      if (Ctx.Cost.SavedByKind[I])
+        Ks.emplace_back(static_cast<SavedKind>(I), Ctx.Cost.SavedByKind[I]);
+    llvm::stable_sort(
+        Ks, [](const auto &A, const auto &B) { return A.second > B.second; });
+    return Ks;
+  }
+
+  void printKinds(raw_ostream &OS) const {
+    const CostResult &C = Ctx.Cost;
+    std::vector<std::pair<SavedKind, uint64_t>> Ks = kinds();
+    if (C.RunMode != Mode::Train || Ks.empty() || !C.Activations)
+      return;
+    OS << "\nSaved for backward, by kind\n";
+    for (const auto &K : Ks)
+      OS << fmt::format("  {:<20} {:>14} {:>6.1f}%\n", savedKindName(K.first),
+                        formatBytes(K.second),
+                        100.0 * K.second / C.Activations);
   }
 
   json::Object lossJSON() const {

@@ -72,6 +72,21 @@ enum class PrecisionClass : uint8_t {
   InputType       ///< runs in its inputs' dtype
 };
 
+/// What the tensors an op keeps for backward are, for the report's summary
+/// of what dominates.
+enum class SavedKind : uint8_t {
+  Other,
+  Attention,  ///< attention scores, probabilities, Q, K, V (fused or not)
+  Dropout,    ///< dropout masks
+  Activation, ///< MLP activations' inputs (GELU, SiLU, ReLU, ...)
+  Norm,       ///< normalisation inputs and statistics
+  MatMul,     ///< inputs of matrix products with a weight (projections);
+              ///< a product of two activations counts as attention
+  Embedding,  ///< embedding indices
+  Loss        ///< the loss's log-probabilities and labels
+};
+constexpr unsigned NumSavedKinds = 8;
+
 struct OpInfo {
   const char *Domain; ///< "" ai.onnx, "com.microsoft", "vram" (fused kernels)
   const char *OpType;
@@ -93,6 +108,8 @@ struct OpInfo {
   /// exp, ...) runs in its inputs' dtype; only the losses and prod run in
   /// fp32. Rows give it where it differs from Precision.
   PrecisionClass PrecisionCPU = Precision;
+  /// What the tensors it keeps are (for the report's summary by kind).
+  SavedKind Kind = SavedKind::Other;
 
   bool differentiable() const { return Grad == GradKind::Differentiable; }
 };
@@ -116,6 +133,7 @@ llvm::ArrayRef<OpFamily> opFamilies();
 const char *viewKindName(ViewKind K);
 const char *gradKindName(GradKind K);
 const char *precisionClassName(PrecisionClass P);
+const char *savedKindName(SavedKind K);
 
 } // namespace vram
 

@@ -11,6 +11,7 @@
 #define VRAM_COST_COST_H
 
 #include "vram/Analysis/Analysis.h"
+#include "vram/Analysis/OpRegistry.h"
 
 #include "llvm/ADT/Optional.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
@@ -124,6 +125,8 @@ struct CostResult {
   /// largest trainable parameter, in f32).
   uint64_t OptimizerStepTransient = 0;
   std::map<std::string, uint64_t> ActivationsByDType;
+  /// Train: saved bytes by what they are (the consumer's registry row).
+  uint64_t SavedByKind[NumSavedKinds] = {};
   /// Train: the priced bytes and dtype of each saved tensor (parallel to
   /// SavedResult::Tensors; 0 bytes when its shape is not concrete).
   std::vector<uint64_t> SavedBytes;
