@@ -17,6 +17,10 @@ Error CostOptions::validate() const {
   for (const auto &Override : TermOverrides)
     if (Error E = checkRecipeTermKey(Override.first))
       return E;
+  for (const std::string *F : {&WeightFormat, &KVFormat})
+    if (!F->empty())
+      if (Expected<const StorageFormat *> SF = lookupStorageFormat(*F); !SF)
+        return SF.takeError();
   if (DataParallel < 1)
     return makeError("the data-parallel degree must be at least 1");
   if (ZeroStage > 3)
@@ -27,6 +31,8 @@ Error CostOptions::validate() const {
 Optional<DType> CostOptions::activationDType() const {
   if (ActivationDType)
     return *ActivationDType;
+  if (RunMode == Mode::Infer)
+    return None;
   if (const vram::Recipe *R = findRecipe(Recipe))
     return R->ActivationTy;
   return None;

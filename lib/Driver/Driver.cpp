@@ -119,6 +119,12 @@ cl::opt<std::string> ActivationDType(
     cl::desc("Store floating-point activations in this dtype (f32, f16, "
              "bf16, ...), overriding the recipe"),
     cl::cat(ToolCat));
+// The help of --weight-dtype and --kv-dtype lists the formats (see
+// parseCommandLine).
+cl::opt<std::string> WeightDType("weight-dtype", cl::value_desc("FORMAT"),
+                                 cl::cat(ToolCat));
+cl::opt<std::string> KVDType("kv-dtype", cl::value_desc("FORMAT"),
+                             cl::cat(ToolCat));
 cl::list<std::string> RecipeTerms("recipe-term", cl::value_desc("TERM=BYTES"),
                                   cl::cat(ToolCat));
 cl::opt<std::string>
@@ -404,6 +410,14 @@ Expected<CostOptions> buildCostOptions() {
                        ", for example --recipe-term optimizer_state=4");
     CO.TermOverrides.push_back(std::move(*Term));
   }
+  CO.WeightFormat = WeightDType;
+  CO.KVFormat = KVDType;
+  if (!WeightDType.empty())
+    if (auto F = lookupStorageFormat(WeightDType); !F)
+      return prefixError("--weight-dtype: ", F.takeError());
+  if (!KVDType.empty())
+    if (auto F = lookupStorageFormat(KVDType); !F)
+      return prefixError("--kv-dtype: ", F.takeError());
   Expected<uint64_t> OverheadBytes = parseSize(Overhead);
   if (!OverheadBytes)
     return OverheadBytes.takeError();
@@ -423,6 +437,21 @@ Expected<CostOptions> buildCostOptions() {
     CO.GpuName = Gpu;
   }
   return CO;
+}
+
+/// Flags that do not apply to the mode, said rather than dropped silently.
+Error warnUnusedCostFlags(Diagnostics &Diags) {
+  if (RunMode == Mode::Infer &&
+      (RecipeName.getNumOccurrences() || OptimizerName.getNumOccurrences()))
+    if (Error E = Diags.warn("--recipe and --optimizer price training; "
+                             "serving prices the model as stored (override "
+                             "with --weight-dtype, --activation-dtype, "
+                             "--kv-dtype)"))
+      return E;
+  if (RunMode == Mode::Train && !KVDType.empty())
+    return Diags.warn("--kv-dtype prices the KV cache of serving; it does "
+                      "not apply to --mode train");
+  return Error::success();
 }
 
 /// The analysis options; the activation dtype comes from the cost options
@@ -787,6 +816,15 @@ std::string describeGpus() {
   return S + "or a size (24GiB, 24GB)";
 }
 
+/// "f32 (32-bit float), ..., nf4 (...)".
+std::string describeFormats(StringRef Lead) {
+  std::string S = Lead.str();
+  ListSeparator LS;
+  for (const StorageFormat &F : storageFormats())
+    S += (StringRef(LS) + F.Name + " (" + F.Description + ")").str();
+  return S;
+}
+
 std::string describeRecipeTerms() {
   return "Override one recipe term, bytes per parameter: " +
          join(recipeTermKeys(), ", ") + " (repeatable)";
@@ -797,11 +835,21 @@ void parseCommandLine(int Argc, char **Argv) {
   static const std::string RecipeHelp = describeRecipes(),
                            OptimizerHelp = describeOptimizers(),
                            RecipeTermHelp = describeRecipeTerms(),
-                           GpuHelp = describeGpus();
+                           GpuHelp = describeGpus(),
+                           WeightHelp = describeFormats(
+                               "Store the weights in FORMAT: serving, every "
+                               "weight (default: as stored); training, the "
+                               "frozen ones (a quantised base, QLoRA): "),
+                           KVHelp = describeFormats(
+                               "Serving: store the KV cache (past and "
+                               "present keys and values) in FORMAT (default: "
+                               "as stored): ");
   RecipeName.setDescription(RecipeHelp);
   OptimizerName.setDescription(OptimizerHelp);
   RecipeTerms.setDescription(RecipeTermHelp);
   Gpu.setDescription(GpuHelp);
+  WeightDType.setDescription(WeightHelp);
+  KVDType.setDescription(KVHelp);
   cl::HideUnrelatedOptions(ToolCat);
   cl::ParseCommandLineOptions(
       Argc, Argv,
@@ -848,6 +896,8 @@ int runVramOpt(int Argc, char **Argv) {
   if (!Cost)
     return Run.fail(Cost.takeError());
   Run.Cost = std::move(*Cost);
+  if (Error E = warnUnusedCostFlags(Run.Diags))
+    return Run.fail(std::move(E));
   auto Analysis = buildAnalysisOptions(Run.Cost);
   if (!Analysis)
     return Run.fail(Analysis.takeError());
