@@ -223,9 +223,8 @@ Error priceParameters(CostContext &Ctx) {
   C.Parameters += C.BufferBytes;
   if (Train && C.WeightFormat && !FormatCount)
     return Ctx.Diags.warn(
-        "--weight-dtype " + Twine(C.WeightFormat->Name) +
-        " applies to frozen weights in training, and none is frozen "
-        "(--freeze, --trainable, --lora)");
+        "the weight format " + Twine(C.WeightFormat->Name) +
+        " applies to frozen weights in training, and none is frozen");
   return Error::success();
 }
 

@@ -136,6 +136,19 @@ cl::opt<std::string> Freeze("freeze",
                             cl::desc("Freeze parameters whose names match "
                                      "REGEX (no gradient or optimizer state)"),
                             cl::value_desc("REGEX"), cl::cat(ToolCat));
+cl::opt<std::string> Trainable(
+    "trainable",
+    cl::desc("Train only the parameters whose names match REGEX (with "
+             "--freeze: less the frozen ones; with --lora: besides the "
+             "adapters)"),
+    cl::value_desc("REGEX"), cl::cat(ToolCat));
+cl::opt<std::string>
+    Lora("lora",
+         cl::desc("Add LoRA adapters (PEFT) to the linear layers whose weight "
+                  "names match REGEX and freeze the base: "
+                  "r=R[,alpha=A][,dropout=P],targets=REGEX (alpha 8, dropout 0 "
+                  "by default)"),
+         cl::value_desc("r=R,targets=REGEX"), cl::cat(ToolCat));
 cl::opt<LossKind>
     Loss("loss", cl::desc("The loss of the training step"),
          cl::values(clEnumValN(LossKind::None, "none",
@@ -461,6 +474,13 @@ Expected<AnalysisOptions> buildAnalysisOptions(const CostOptions &CO) {
   AO.Strict = Strict;
   AO.Fusion = !AsWritten;
   AO.FreezeRegex = Freeze;
+  AO.TrainableRegex = Trainable;
+  if (!Lora.empty()) {
+    auto L = parseLoraSpec(Lora);
+    if (!L)
+      return prefixError("--lora: ", L.takeError());
+    AO.Lora = *L;
+  }
   AO.Loss = Loss;
   AO.LossOutput = LossOutput;
   AO.LossUpcast = LossUpcast;
