@@ -94,8 +94,9 @@ llvm::ArrayRef<std::pair<const char *, uint64_t>> gpuPresets();
 
 // Parsers for the values of CostOptions given as text (their errors name no
 // command-line flag).
-/// "400MiB", "1.5GiB", "1024" (also KiB, KB, MB, GB, B): a size in bytes, or
-/// "invalid size 'S' (examples: 400MiB, 1GiB, 0)".
+/// "400MiB", "1.5GiB", "2G", "24GB", "1024": a size in bytes (K, M, G, T and
+/// KiB, MiB, GiB, TiB powers of 1024; KB, MB, GB, TB powers of 1000; B), or
+/// "invalid size 'S' (examples: ...)".
 llvm::Expected<uint64_t> parseSize(llvm::StringRef S);
 /// A floating-point dtype for ActivationDType ("f16", "bf16", ...), or
 /// "'NAME' is not a floating-point dtype".
