@@ -13,8 +13,8 @@ GraphBuilder::GraphBuilder(AnalysisContext &Ctx, StringRef Prefix,
                            int64_t MinOpset)
     : Ctx(Ctx), G(*Ctx.M.Main), Prefix(Prefix.str()) {
   auto It = Ctx.M.OpsetImports.find("");
-  Opset = std::max<int64_t>(
-      It == Ctx.M.OpsetImports.end() ? 17 : It->second, MinOpset);
+  Opset = std::max<int64_t>(It == Ctx.M.OpsetImports.end() ? 17 : It->second,
+                            MinOpset);
 }
 
 Value *GraphBuilder::value(StringRef Base, ValueKind K, bool Fixed) {

@@ -180,8 +180,7 @@ Error LoraBuilder::adapt(const Site &S) {
         I = *Sum;
         (*Sum)->Users.push_back(U);
       }
-  erase_if(S.Y->Users,
-           [&](Node *U) { return is_contained(Users, U); });
+  erase_if(S.Y->Users, [&](Node *U) { return is_contained(Users, U); });
   for (Value *&O : G.Outputs)
     if (O == S.Y) {
       O = *Sum;
@@ -209,11 +208,10 @@ Error LoraBuilder::run() {
       if (Optional<Site> S = linearSite(*N, Any); S && Shown < 4) {
         Names += (Shown++ ? ", " : "") + S->Weight->Name;
       }
-    return makeError("LoRA targets '" + Opts.Targets +
-                     "' match no linear layer's weight" +
-                     (Names.empty() ? std::string(" (the graph has none)")
-                                    : " (weights of linear layers: " + Names +
-                                          ", ...)"));
+    return makeError(
+        "LoRA targets '" + Opts.Targets + "' match no linear layer's weight" +
+        (Names.empty() ? std::string(" (the graph has none)")
+                       : " (weights of linear layers: " + Names + ", ...)"));
   }
   for (const Site &S : Sites)
     if (Error E = adapt(S))

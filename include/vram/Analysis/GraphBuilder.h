@@ -34,8 +34,8 @@ public:
   /// A new node OpType(Ins) -> Outs (ai.onnx), appended to the graph and
   /// shaped by its registry row.
   llvm::Expected<Node *>
-  node(llvm::StringRef OpType, llvm::StringRef Name, llvm::ArrayRef<Value *> Ins,
-       llvm::ArrayRef<Value *> Outs,
+  node(llvm::StringRef OpType, llvm::StringRef Name,
+       llvm::ArrayRef<Value *> Ins, llvm::ArrayRef<Value *> Outs,
        llvm::ArrayRef<std::pair<llvm::StringRef, Attribute>> Attrs = {});
 
   static Attribute intAttr(int64_t V);
