@@ -14,7 +14,8 @@ adapters train. The dropout is modules.Dropout (torch.native_dropout): the
 1-byte bool mask that nn.Dropout's fused CUDA kernel keeps. On the CPU
 nn.Dropout takes at::dropout's non-fused path, which keeps a noise tensor of
 the input's dtype (4 bytes per element in fp32) instead; a GPU run of PEFT
-keeps the mask (see modules.py).
+keeps the mask (see modules.py). Points with dropout also record
+activation_bytes_cpu_nn_dropout, the same point with nn.Dropout on the CPU.
 
 For each point: the model of modules.py (or a held-out configuration below)
 is built in fp32, training mode; the linear layers whose module name
@@ -116,10 +117,10 @@ GRID = {
 class LoraLinear(nn.Module):
     """PEFT's LoraLayer for nn.Linear: base(x) + B(A(dropout(x))) * alpha / r."""
 
-    def __init__(self, base, r, alpha, dropout):
+    def __init__(self, base, r, alpha, dropout, dropout_cls=modules.Dropout):
         super().__init__()
         self.base_layer = base
-        self.lora_dropout = modules.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.lora_dropout = dropout_cls(dropout) if dropout > 0 else nn.Identity()
         self.lora_A = nn.Linear(base.in_features, r, bias=False)
         self.lora_B = nn.Linear(r, base.out_features, bias=False)
         nn.init.zeros_(self.lora_B.weight)
@@ -146,7 +147,7 @@ def build(name):
     return modules.build(name), modules.config_dict(name)
 
 
-def add_lora(model, regex, r, alpha, dropout):
+def add_lora(model, regex, r, alpha, dropout, dropout_cls=modules.Dropout):
     """Freezes every parameter of model, then wraps each nn.Linear whose name
     matches regex; returns the wrapped module names."""
     for p in model.parameters():
@@ -156,7 +157,8 @@ def add_lora(model, regex, r, alpha, dropout):
     for n in names:
         parent, _, leaf = n.rpartition(".")
         owner = model.get_submodule(parent) if parent else model
-        setattr(owner, leaf, LoraLinear(getattr(owner, leaf), r, alpha, dropout))
+        setattr(owner, leaf, LoraLinear(getattr(owner, leaf), r, alpha, dropout,
+                                        dropout_cls))
     return names
 
 
@@ -176,20 +178,25 @@ def regexes(name, targets, cfg):
     return module_regex, regex
 
 
-def measure(name, targets, r, alpha, dropout, b, s):
+def measure(name, targets, r, alpha, dropout, b, s, dropout_cls=modules.Dropout):
     model, cfg = build(name)
     model = model.float().train()
     inputs = model.example_inputs(b, s)
     module_regex, regex = regexes(name, targets, cfg)
     names = {id(p): n for n, p in model.named_parameters()}  # first name if tied
     torch.manual_seed(2)  # the adapters' initialisation
-    wrapped = add_lora(model, module_regex, r, alpha, dropout)
+    wrapped = add_lora(model, module_regex, r, alpha, dropout, dropout_cls)
     weights = sorted(names[id(model.get_submodule(w).base_layer.weight)] for w in wrapped)
     selected = sorted(n for n in set(names.values()) if re.fullmatch(regex, n))
     assert weights == selected, (name, targets, weights, selected)
     model.train()
     params = unique_params(model)
     saved, cats, by_dtype, _ = record(model, inputs)
+    extra = {}
+    if dropout > 0 and dropout_cls is modules.Dropout:
+        # The same point with nn.Dropout, as PEFT on the CPU runs it.
+        extra["activation_bytes_cpu_nn_dropout"] = measure(
+            name, targets, r, alpha, dropout, b, s, nn.Dropout)[0]["activation_bytes"]
     return OrderedDict(
         model=name, set=set_of(name), config=cfg, dtype="fp32",
         targets=targets, target_modules=wrapped,
@@ -205,6 +212,7 @@ def measure(name, targets, r, alpha, dropout, b, s):
         buffers_saved=cats["buffer"],
         scalars_saved=cats["scalar"],
         pack_calls=len(saved),
+        **extra,
     ), saved
 
 
