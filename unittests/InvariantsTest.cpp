@@ -326,6 +326,28 @@ void checkInfer(const CostContext &Ctx, llvm::Optional<DType> Act) {
   EXPECT_EQ(C.OptimizerState, 0u);
 }
 
+/// One run of the default pipeline on a case's model under AO and CO (the
+/// context refers to them, so the run owns them). A load or pipeline error
+/// is a fatal test failure; check HasFatalFailure() after run().
+struct PipelineRun {
+  Diagnostics Diags;
+  AnalysisOptions AO;
+  CostOptions CO;
+  std::unique_ptr<Model> M;
+  std::unique_ptr<CostContext> Ctx;
+
+  void run(const Case &K) {
+    LoadOptions LO;
+    LO.Dims = K.Dims;
+    auto Loaded = loadModel(K.Path, LO, Diags);
+    ASSERT_TRUE(bool(Loaded)) << llvm::toString(Loaded.takeError());
+    M = std::move(*Loaded);
+    Ctx = std::make_unique<CostContext>(*M, AO, CO, Diags);
+    llvm::Error E = runPipeline(*Ctx);
+    ASSERT_FALSE(bool(E)) << llvm::toString(std::move(E));
+  }
+};
+
 class Invariants : public ::testing::TestWithParam<Case> {};
 
 TEST_P(Invariants, FiguresMatchAnIndependentDerivation) {
@@ -342,18 +364,13 @@ TEST_P(Invariants, FiguresMatchAnIndependentDerivation) {
     for (const HandRecipe &R : HandRecipes) {
       SCOPED_TRACE(K.Path + " " + (Train ? "train " : "infer ") + R.Name);
       ASSERT_NE(findRecipe(R.Name), nullptr);
-      Diagnostics Diags;
-      LoadOptions LO;
-      LO.Dims = K.Dims;
-      auto Model = loadModel(K.Path, LO, Diags);
-      ASSERT_TRUE(bool(Model)) << llvm::toString(Model.takeError());
-      AnalysisOptions AO;
-      CostOptions CO;
-      CO.RunMode = M;
-      CO.Recipe = R.Name;
-      CostContext Ctx(**Model, AO, CO, Diags);
-      llvm::Error E = runPipeline(Ctx);
-      ASSERT_FALSE(bool(E)) << llvm::toString(std::move(E));
+      PipelineRun Run;
+      Run.CO.RunMode = M;
+      Run.CO.Recipe = R.Name;
+      Run.run(K);
+      if (HasFatalFailure())
+        return;
+      const CostContext &Ctx = *Run.Ctx;
       ParamSide P = deriveParamSide(*Ctx.M.Main, R, Train);
       checkParamSide(Ctx, P);
       uint64_t Activations = Ctx.Cost.Activations;
@@ -379,19 +396,14 @@ TEST_P(Invariants, FiguresMatchAnIndependentDerivation) {
       for (DType Act : {DType::Float16, DType::Float}) {
         SCOPED_TRACE(K.Path + " infer --activation-dtype " +
                      dtypeName(Act).str());
-        Diagnostics Diags;
-        LoadOptions LO;
-        LO.Dims = K.Dims;
-        auto Model = loadModel(K.Path, LO, Diags);
-        ASSERT_TRUE(bool(Model)) << llvm::toString(Model.takeError());
-        AnalysisOptions AO;
-        CostOptions CO;
-        CO.RunMode = M;
-        CO.ActivationDType = Act;
-        AO.ActivationDType = Act;
-        CostContext Ctx(**Model, AO, CO, Diags);
-        llvm::Error E = runPipeline(Ctx);
-        ASSERT_FALSE(bool(E)) << llvm::toString(std::move(E));
+        PipelineRun Run;
+        Run.CO.RunMode = M;
+        Run.CO.ActivationDType = Act;
+        Run.AO.ActivationDType = Act;
+        Run.run(K);
+        if (HasFatalFailure())
+          return;
+        const CostContext &Ctx = *Run.Ctx;
         checkInfer(Ctx, Act);
         ByActBits[dtypeBits(Act)] = Ctx.Cost.Activations;
       }
@@ -434,28 +446,20 @@ TEST_P(Invariants, WhatIfs) {
   uint64_t Baseline = 0;
   for (const WhatIf &W : WhatIfs) {
     SCOPED_TRACE(K.Path + " " + W.Name);
-    Diagnostics Diags;
-    LoadOptions LO;
-    LO.Dims = K.Dims;
-    auto Model = loadModel(K.Path, LO, Diags);
-    ASSERT_TRUE(bool(Model)) << llvm::toString(Model.takeError());
-    AnalysisOptions AO;
-    AO.Checkpoint = W.Checkpoint;
-    AO.Attention = W.Attention;
-    AO.TensorParallel = W.TP;
-    CostOptions CO;
-    CostContext Ctx(**Model, AO, CO, Diags);
-    llvm::Error E = runPipeline(Ctx);
-    ASSERT_FALSE(bool(E)) << llvm::toString(std::move(E));
+    PipelineRun Run;
+    Run.AO.Checkpoint = W.Checkpoint;
+    Run.AO.Attention = W.Attention;
+    Run.AO.TensorParallel = W.TP;
+    Run.run(K);
+    if (HasFatalFailure())
+      return;
+    const CostContext &Ctx = *Run.Ctx;
     if (!Baseline) {
-      AnalysisOptions Plain;
-      Diagnostics D2;
-      auto M2 = loadModel(K.Path, LO, D2);
-      ASSERT_TRUE(bool(M2));
-      CostContext C2(**M2, Plain, CO, D2);
-      llvm::Error E2 = runPipeline(C2);
-      ASSERT_FALSE(bool(E2));
-      Baseline = C2.Cost.Activations;
+      PipelineRun Plain;
+      Plain.run(K);
+      if (HasFatalFailure())
+        return;
+      Baseline = Plain.Ctx->Cost.Activations;
     }
     const CostResult &C = Ctx.Cost;
     if (W.Checkpoint != CheckpointPolicy::Full) {
