@@ -122,6 +122,63 @@ uint64_t rowSize(const Value &V) {
                      : 1;
 }
 
+/// Every weight of the model: the main graph's and those held inside
+/// subgraphs (If branches, Loop bodies, a generation op's encoder and
+/// decoder), which are priced as stored weights (they are never trainable
+/// here: requires-grad covers the main graph).
+std::vector<const Value *> allParameters(const Graph &Main) {
+  std::vector<const Value *> Params;
+  auto Add = [&](const Graph &G) {
+    for (const auto &V : G.Values)
+      if (V->Kind == ValueKind::Parameter)
+        Params.push_back(V.get());
+  };
+  Add(Main);
+  const_cast<Graph &>(Main).walk([&](Node &N) {
+    for (const auto &Sub : N.Subgraphs)
+      Add(*Sub);
+  });
+  return Params;
+}
+
+/// The per-parameter terms other than the weights, for the trainable
+/// parameters, added to their categories.
+void priceTrainableTerms(CostResult &C) {
+  for (RecipeTerm &T : C.Terms) {
+    if (T.Key == "weights")
+      continue;
+    T.Bytes = roundBytes(T.BytesPerParam * C.TrainableCount);
+    switch (T.Category) {
+    case TermCategory::Parameters:
+      C.Parameters += T.Bytes;
+      break;
+    case TermCategory::Gradients:
+      C.Gradients += T.Bytes;
+      break;
+    case TermCategory::OptimizerState:
+      C.OptimizerState += T.Bytes;
+      break;
+    }
+  }
+}
+
+/// The weight format's term (Count weights in Bytes): serving, every
+/// weight (it replaces the weights term); training, the frozen ones (a
+/// quantised base), a term of its own next to the recipe's weights.
+void addFormatTerm(CostResult &C, uint64_t Bytes, uint64_t Count) {
+  bool Train = C.RunMode == Mode::Train;
+  RecipeTerm F{Train ? "frozen_weights" : "weights",
+               (Train ? "frozen weights (" : "weights (") +
+                   std::string(C.WeightFormat->Name) + ")",
+               TermCategory::Parameters, Count ? double(Bytes) / Count : 0,
+               Bytes};
+  if (Train)
+    C.Terms.insert(C.Terms.begin() + 1, F);
+  else
+    C.Terms[0] = F;
+  C.Parameters += Bytes;
+}
+
 /// Parameters (each storage once, a graph narrower than the recipe priced
 /// as it is; serving without a weights override: as stored), frozen ones
 /// in the weight format when one is given, the other per-parameter terms
@@ -137,21 +194,7 @@ Error priceParameters(CostContext &Ctx) {
   double WeightTerm = C.Terms[0].BytesPerParam * Shards;
   bool AsStored = !Train && C.Terms[0].Key == "weights" &&
                   C.Terms[0].Name == "weights (as stored)";
-  // Every weight of the model: the main graph's and those held inside
-  // subgraphs (If branches, Loop bodies, a generation op's encoder and
-  // decoder), which are priced as stored weights (they are never trainable
-  // here: requires-grad covers the main graph).
-  std::vector<const Value *> Params;
-  for (const auto &V : Ctx.M.Main->Values)
-    Params.push_back(V.get());
-  Ctx.M.Main->walk([&](Node &N) {
-    for (const auto &Sub : N.Subgraphs)
-      for (const auto &V : Sub->Values)
-        Params.push_back(V.get());
-  });
-  for (const Value *V : Params) {
-    if (V->Kind != ValueKind::Parameter)
-      continue;
+  for (const Value *V : allParameters(*Ctx.M.Main)) {
     Optional<uint64_t> N = V->Sh.numElements();
     if (!N)
       continue;
@@ -179,41 +222,13 @@ Error priceParameters(CostContext &Ctx) {
   // time, in f32: the largest parameter's are the step's transient peak.
   if (const Optimizer *Opt = findOptimizer(C.Optimizer))
     C.OptimizerStepTransient = uint64_t(Opt->StepTemporaries) * Largest * 4;
-  for (RecipeTerm &T : C.Terms) {
-    if (T.Key == "weights")
-      continue;
-    T.Bytes = roundBytes(T.BytesPerParam * C.TrainableCount);
-    switch (T.Category) {
-    case TermCategory::Parameters:
-      C.Parameters += T.Bytes;
-      break;
-    case TermCategory::Gradients:
-      C.Gradients += T.Bytes;
-      break;
-    case TermCategory::OptimizerState:
-      C.OptimizerState += T.Bytes;
-      break;
-    }
-  }
+  priceTrainableTerms(C);
   C.Terms[0].Bytes = WeightBytes;
   if (AsStored && WeightCount)
     C.Terms[0].BytesPerParam = double(WeightBytes) / WeightCount;
   C.Parameters += WeightBytes;
-  if (C.WeightFormat) {
-    // Serving: every weight is in the format; training: the frozen ones (a
-    // quantised base), a term of their own next to the recipe's weights.
-    RecipeTerm F{Train ? "frozen_weights" : "weights",
-                 (Train ? "frozen weights (" : "weights (") +
-                     std::string(C.WeightFormat->Name) + ")",
-                 TermCategory::Parameters,
-                 FormatCount ? double(FormatBytes) / FormatCount : 0,
-                 FormatBytes};
-    if (Train)
-      C.Terms.insert(C.Terms.begin() + 1, F);
-    else
-      C.Terms[0] = F;
-    C.Parameters += FormatBytes;
-  }
+  if (C.WeightFormat)
+    addFormatTerm(C, FormatBytes, FormatCount);
   // Buffers (float initializers that are not trainable: masks, rotary
   // caches) are stored with the model, in their own dtype.
   for (const auto &V : Ctx.M.Main->Values)
