@@ -14,6 +14,9 @@ config.environment["PATH"] = os.pathsep.join(
 # Fixed locale and time zone: reports must not depend on either.
 config.environment["LC_ALL"] = "C"
 config.environment["TZ"] = "UTC"
+# Text reports are laid out to $COLUMNS (80 when unset); the suite checks
+# them at 80 whatever the terminal lit runs in.
+config.environment["COLUMNS"] = "80"
 
 # The real exports shared between worktrees (<srcroot>/../shared/models, or
 # lit --param shared_models=DIR). A test that reads %models says

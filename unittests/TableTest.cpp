@@ -65,8 +65,8 @@ TEST(TableTest, OneUnitPerBytesColumn) {
   EXPECT_EQ(formatBytesIn(0, 2), "0.00 MiB");
 
   TextTable T;
-  T.column("name", TextTable::Kind::Name).column("bytes",
-                                                 TextTable::Kind::Bytes);
+  T.column("name", TextTable::Kind::Name)
+      .column("bytes", TextTable::Kind::Bytes);
   T.row({"a", TextTable::Cell::bytes(uint64_t(1008) << 20)});
   T.row({"b", TextTable::Cell::bytes(uint64_t(1200) << 20)});
   std::string S;
@@ -86,7 +86,9 @@ TEST(TableTest, LongNamesStayAligned) {
         .column("bytes", TextTable::Kind::Bytes);
     T.row({Name + "1", std::string("MatMul"), TextTable::Cell::bytes(100)});
     T.row({"short", std::string(100, 'o'), TextTable::Cell::bytes(2000)});
-    T.note({{Name, true}, {": output of MatMul (", false}, {Name, true},
+    T.note({{Name, true},
+            {": output of MatMul (", false},
+            {Name, true},
             {")", false}});
     std::string S;
     llvm::raw_string_ostream OS(S);

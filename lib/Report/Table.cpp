@@ -198,7 +198,8 @@ std::vector<unsigned> TextTable::units() const {
 std::vector<unsigned> TextTable::layout(unsigned Width, unsigned Indent,
                                         unsigned *GapOut) const {
   const unsigned BarMax = 40, BarMin = 10;
-  std::vector<unsigned> U = units(), Nat, Min;
+  // Soft: the shortest alternative of each Text cell; hard: MinWidth.
+  std::vector<unsigned> U = units(), Nat, Min, Soft;
   for (size_t C = 0; C < Columns.size(); ++C) {
     const Column &Col = Columns[C];
     unsigned Heading = displayWidth(Col.Heading);
@@ -206,12 +207,17 @@ std::vector<unsigned> TextTable::layout(unsigned Width, unsigned Indent,
     if (Col.K == Kind::Bar) {
       Nat.push_back(BarMax);
       Min.push_back(BarMin);
+      Soft.push_back(BarMin);
       continue;
     }
-    unsigned Cells = 0;
+    unsigned Cells = 0, Shortest = 0;
     for (const Row &R : Rows)
-      if (!R.IsNote && !R.Cells[C].Empty)
+      if (!R.IsNote && !R.Cells[C].Empty) {
         Cells = std::max(Cells, displayWidth(render(C, R.Cells[C], ~0u, U[C])));
+        if (Col.K == Kind::Text)
+          Shortest =
+              std::max(Shortest, displayWidth(R.Cells[C].Alternatives.back()));
+      }
     N = std::max(N, Cells);
     Nat.push_back(N);
     unsigned Floor = Col.MinWidth ? Col.MinWidth : Heading;
@@ -219,6 +225,7 @@ std::vector<unsigned> TextTable::layout(unsigned Width, unsigned Indent,
     // Numbers are never shortened; their heading may be, to MinWidth.
     Min.push_back(Shrinks ? std::min(N, Floor)
                           : std::max(Cells, std::min(N, Floor)));
+    Soft.push_back(std::max(Min.back(), std::min(N, Shortest)));
   }
   size_t N = Columns.size();
   unsigned Sum = 0;
@@ -230,17 +237,19 @@ std::vector<unsigned> TextTable::layout(unsigned Width, unsigned Indent,
   unsigned Fixed = Indent + Gap * (N ? N - 1 : 0);
   unsigned Avail = Width > Fixed ? Width - Fixed : 0;
   std::vector<unsigned> W = Nat;
-  // Shrink the widest shrinkable column one character at a time.
-  while (Sum > Avail) {
-    size_t Best = N;
-    for (size_t C = 0; C < N; ++C)
-      if (W[C] > Min[C] && (Best == N || W[C] > W[Best]))
-        Best = C;
-    if (Best == N)
-      break;
-    --W[Best];
-    --Sum;
-  }
+  // Shrink the widest shrinkable column one character at a time: down to
+  // the shortest alternatives of its cells first, then to its MinWidth.
+  for (const std::vector<unsigned> *Floor : {&Soft, &Min})
+    while (Sum > Avail) {
+      size_t Best = N;
+      for (size_t C = 0; C < N; ++C)
+        if (W[C] > (*Floor)[C] && (Best == N || W[C] > W[Best]))
+          Best = C;
+      if (Best == N)
+        break;
+      --W[Best];
+      --Sum;
+    }
   return W;
 }
 
@@ -290,8 +299,8 @@ void TextTable::print(raw_ostream &OS, unsigned Width, unsigned Indent) const {
   for (const Row &R : Rows) {
     if (R.IsNote) {
       unsigned In = Indent + 4;
-      OS << std::string(In, ' ')
-         << fitLine(R.Note, Width > In ? Width - In : 1) << '\n';
+      OS << std::string(In, ' ') << fitLine(R.Note, Width > In ? Width - In : 1)
+         << '\n';
       continue;
     }
     std::vector<std::string> Cells;
