@@ -46,10 +46,10 @@ json::Object timelineJSON(const CostContext &Ctx) {
     json::Array Live;
     for (unsigned C = 0; C < NumLiveCats; ++C)
       Live.push_back(static_cast<int64_t>(S.Live[C]));
-    Steps.push_back(json::Array{
-        phaseName(S.Phase),
-        S.N ? S.N->displayName() : std::string("(optimizer step)"),
-        std::move(Live)});
+    Steps.push_back(
+        json::Array{phaseName(S.Phase),
+                    S.N ? S.N->displayName() : std::string("(optimizer step)"),
+                    std::move(Live)});
   }
   return json::Object{{"categories", std::move(Cats)},
                       {"peak_step", static_cast<int64_t>(R.PeakStep)},
@@ -362,7 +362,8 @@ void writeHtml(const CostContext &Ctx, raw_ostream &OS) {
   createTimelineView(Ctx)->addJSON(Root);
   Root["timeline"] = timelineJSON(Ctx);
 
-  OS << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+  OS << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta "
+        "charset=\"utf-8\">\n"
      << "<title>vram-opt report</title>\n<style>" << Style << "</style>\n"
      << "</head>\n<body data-status=\"loading\">\n"
      << "<h1>vram-opt memory report</h1>\n"

@@ -60,10 +60,6 @@ std::vector<std::string> pricedOp(const CostContext &Ctx, const Node &N) {
   return Alts;
 }
 
-/// A line of pieces fitted to the report's width.
-std::string fit(std::vector<LinePiece> Pieces, unsigned Width) {
-  return fitLine(Pieces, Width);
-}
 LinePiece text(std::string S) { return {std::move(S), false}; }
 LinePiece name(std::string S) { return {std::move(S), true}; }
 
@@ -71,15 +67,14 @@ std::string stepName(const TimelineStep &S) {
   return S.N ? S.N->displayName() : std::string("(optimizer step)");
 }
 
-/// "Peak: 1.17 GiB (1,256,000,000 B) in backward at NODE", fitted.
+/// "Peak: 1.17 GiB (1,256,000,000 B) in backward at NODE", wrapped.
 std::string peakLine(const CostContext &Ctx, unsigned Width) {
   const TimelineResult &R = Ctx.Timeline;
   const TimelineStep &P = R.Steps[R.PeakStep];
-  return fit(
-      {text("Peak: " + formatBytes(R.PeakBytes) + " (" +
-            withCommas(R.PeakBytes) + " B) in " + phaseName(P.Phase) + " at "),
-       {stepName(P), P.N != nullptr}},
-      Width);
+  return wrapText("Peak: " + formatBytes(R.PeakBytes) + " (" +
+                      withCommas(R.PeakBytes) + " B) in " + phaseName(P.Phase) +
+                      " at " + stepName(P),
+                  Width, 2);
 }
 
 //===----------------------------------------------------------------------===//
@@ -94,7 +89,7 @@ public:
     const CostResult &C = Ctx.Cost;
     const unsigned Width = reportWidth();
     printFitLine(OS);
-    OS << fit({text("vram-opt: "), name(Ctx.M.Path)}, Width) << '\n';
+    OS << wrapText("vram-opt: " + Ctx.M.Path, Width, 2) << '\n';
     // Serving has no optimizer: the header does not name one.
     std::string Mode =
         "mode " + std::string(modeName(C.RunMode)) + ", recipe " + C.Recipe;
@@ -158,8 +153,8 @@ public:
       Row(ByDType, KV.first, KV.second);
     ByDType.print(OS, Width);
     if (C.RunMode == Mode::Infer && C.WorkingSetPeakNode)
-      OS << fit({text("  peak at "), name(describeNode(*C.WorkingSetPeakNode))},
-                Width)
+      OS << wrapText("  peak at " + describeNode(*C.WorkingSetPeakNode), Width,
+                     4)
          << '\n';
     if (!C.FormulaTotal.empty()) {
       OS << "\nFormula (bytes)\n";
@@ -194,15 +189,10 @@ public:
         ", " + formatBytes(Margin) + (F.Fits ? " headroom" : " over");
     if (!F.Dim.empty())
       Tail += "; largest " + F.Dim + " that fits: " + std::to_string(F.Max);
-    // The node's name gives way first; a line still too long wraps.
-    std::string Line =
-        fit({text(std::string(F.Fits ? "fits" : "does not fit") + " on " +
-                  F.Gpu + " (" + formatBytes(F.GpuBytes) + "): peak " +
-                  formatBytes(R.PeakBytes) + " in " +
-                  std::string(phaseName(P.Phase)) + " at "),
-             {stepName(P), P.N != nullptr},
-             text(Tail)},
-            reportWidth());
+    std::string Line = std::string(F.Fits ? "fits" : "does not fit") + " on " +
+                       F.Gpu + " (" + formatBytes(F.GpuBytes) + "): peak " +
+                       formatBytes(R.PeakBytes) + " in " + phaseName(P.Phase) +
+                       " at " + stepName(P) + Tail;
     OS << wrapText(Line, reportWidth(), 2) << "\n\n";
   }
 
@@ -287,22 +277,16 @@ private:
       return;
     const LossResult &L = Ctx.Loss;
     if (L.InGraph)
-      OS << fit({text("Loss: in the graph ("), name(describeNode(*L.InGraph)),
-                 text(")")},
-                Width)
+      OS << wrapText("Loss: in the graph (" + describeNode(*L.InGraph) + ")",
+                     Width, 2)
          << '\n';
     else if (L.Loss)
       OS << wrapText(
-                fit({text("Loss: " + std::string(lossKindName(Ctx.Opts.Loss)) +
-                          " of '"),
-                     name(L.Logits->Name),
-                     text(std::string("'") +
-                          (L.Upcast ? ", upcast to f32" : "") +
-                          (L.Labels
-                               ? ", labels " + dtypeName(L.Labels->Ty).str() +
-                                     L.Labels->Sh.str()
-                               : std::string()))},
-                    Width),
+                "Loss: " + std::string(lossKindName(Ctx.Opts.Loss)) + " of '" +
+                    L.Logits->Name + "'" + (L.Upcast ? ", upcast to f32" : "") +
+                    (L.Labels ? ", labels " + dtypeName(L.Labels->Ty).str() +
+                                    L.Labels->Sh.str()
+                              : std::string()),
                 Width, 2)
          << '\n';
     else
