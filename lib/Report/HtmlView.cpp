@@ -76,7 +76,8 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 #chart { display: block; margin-top: .5em; }
 #hover { color: #444; min-height: 1.4em; }
 #error { color: #b00; font-weight: bold; white-space: pre-wrap; }
-td.name { max-width: 40em; overflow-wrap: anywhere; }
+td { white-space: nowrap; }
+td.name { white-space: normal; max-width: 40em; overflow-wrap: anywhere; }
 )css";
 
 const char *const Script = R"js(
@@ -86,12 +87,19 @@ const char *const Script = R"js(
   try {
     var D = JSON.parse(document.getElementById('vram-data').textContent);
     var UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-    function fmt(b) {
-      if (b < 1024) return b + ' B';
+    function unitOf(b) {
       var v = b, u = 0;
       while (v >= 1024 && u + 1 < UNITS.length) { v /= 1024; ++u; }
+      return u;
+    }
+    // In one unit (the text report's rule: one unit per column).
+    function fmtIn(b, u) {
+      if (u === 0) return b + ' B';
+      var v = b / Math.pow(1024, u);
+      if (b && v < 0.005) return '<0.01 ' + UNITS[u];
       return v.toFixed(2) + ' ' + UNITS[u];
     }
+    function fmt(b) { return fmtIn(b, unitOf(b)); }
     function commas(n) {
       return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
     }
@@ -108,6 +116,18 @@ const char *const Script = R"js(
         tr.appendChild(el('th', h.num ? {'class': 'num'} : {}, h.name));
       });
       var thead = el('thead'); thead.appendChild(tr); t.appendChild(thead);
+      // Each bytes column in the unit of its largest value.
+      heads.forEach(function (h, i) {
+        var max = 0, any = false;
+        rows.forEach(function (r) {
+          if (r[i].bytes !== undefined) { any = true; max = Math.max(max, r[i].bytes); }
+        });
+        if (!any) return;
+        var u = unitOf(max);
+        rows.forEach(function (r) {
+          if (r[i].bytes !== undefined) r[i].text = fmtIn(r[i].bytes, u);
+        });
+      });
       var tb = el('tbody');
       rows.forEach(function (r) {
         var tr = el('tr');
@@ -123,7 +143,7 @@ const char *const Script = R"js(
       parent.appendChild(t);
       return t;
     }
-    function bytesCell(b) { return {text: fmt(b), key: b}; }
+    function bytesCell(b) { return {text: fmt(b), key: b, bytes: b}; }
     function text(s) { return {text: s, key: s}; }
 
     // The run and the headline.

@@ -775,9 +775,11 @@ void printSweep(ArrayRef<SweepPoint> Points, OutputFormat Format,
   TextTable T;
   for (const auto &D : Points.front().Dims)
     T.column(D.first, TextTable::Kind::Number, 6);
-  for (const char *Name : Totals)
+  // Shorter headings than CSV's keys: the optimizer's column is its state.
+  for (const char *Name :
+       {"parameters", "gradients", "optimizer", "activations", "peak"})
     T.column(Name, TextTable::Kind::Bytes);
-  T.column("peak_phase", TextTable::Kind::Text);
+  T.column("phase", TextTable::Kind::Text);
   for (const SweepPoint &P : Points) {
     std::vector<TextTable::Cell> Cells;
     for (const auto &D : P.Dims)
