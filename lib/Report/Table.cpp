@@ -80,7 +80,8 @@ std::string wrapText(StringRef Text, unsigned Width, unsigned Indent) {
   };
   std::string Out;
   std::vector<std::string> Line;
-  unsigned Start = 0; // the indent of the current line
+  // The indent of the current line: the text's own on the first.
+  unsigned Start = Text.size() - Text.ltrim(' ').size();
   auto emit = [&](size_t Count) {
     std::vector<std::string> Rest(Line.begin() + Count, Line.end());
     Line.resize(Count);
@@ -250,6 +251,30 @@ std::vector<unsigned> TextTable::layout(unsigned Width, unsigned Indent,
       --W[Best];
       --Sum;
     }
+  // A Text column narrower than its longest alternative shows a shorter
+  // one, which may leave room over: give it to the shortened names.
+  unsigned Slack = 0;
+  for (size_t C = 0; C < N; ++C) {
+    if (Columns[C].K != Kind::Text || W[C] == Nat[C])
+      continue;
+    unsigned Used = displayWidth(Columns[C].Heading);
+    for (const Row &R : Rows)
+      if (!R.IsNote && !R.Cells[C].Empty)
+        Used = std::max(Used, displayWidth(render(C, R.Cells[C], W[C], U[C])));
+    if (Used < W[C]) {
+      Slack += W[C] - Used;
+      W[C] = Used;
+    }
+  }
+  for (bool Gave = true; Slack && Gave;) {
+    Gave = false;
+    for (size_t C = 0; C < N && Slack; ++C)
+      if (Columns[C].K == Kind::Name && W[C] < Nat[C]) {
+        ++W[C];
+        --Slack;
+        Gave = true;
+      }
+  }
   return W;
 }
 
