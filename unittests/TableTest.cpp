@@ -55,6 +55,22 @@ TEST(TableTest, WrapKeepsWidthAndWords) {
     EXPECT_FALSE(llvm::StringRef(L).trim().startswith("MiB")) << L;
 }
 
+TEST(TableTest, WrapKeepsLeadingIndentAndClauses) {
+  std::string W =
+      wrapText("  per layer (h0): 20*batch*seq^2 + 2192*batch*seq", 30, 4);
+  std::vector<std::string> Ls = lines(W);
+  ASSERT_GE(Ls.size(), 2u);
+  EXPECT_EQ(Ls[0].substr(0, 12), "  per layer ");
+  for (size_t I = 1; I < Ls.size(); ++I)
+    EXPECT_EQ(Ls[I].substr(0, 4), "    ") << Ls[I];
+  // A break after a comma in the line's second half.
+  EXPECT_EQ(wrapText("fits on L4 (24.00 GiB): peak 14.71 GiB in backward at "
+                     "loss/LogSoftmax, 9.29 GiB headroom",
+                     80, 2),
+            "fits on L4 (24.00 GiB): peak 14.71 GiB in backward at "
+            "loss/LogSoftmax,\n  9.29 GiB headroom");
+}
+
 TEST(TableTest, OneUnitPerBytesColumn) {
   EXPECT_EQ(byteUnitFor(1023), 0u);
   EXPECT_EQ(byteUnitFor(1024), 1u);

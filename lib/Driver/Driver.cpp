@@ -854,6 +854,10 @@ int runVramOpt(int Argc, char **Argv) {
     if (PrintIR || !Passes.empty())
       return Run.fail(makeError("--html writes the report; it does not "
                                 "combine with --print-ir or --passes"));
+    if (HtmlFile == "-" && OutputFile == "-")
+      return Run.fail(makeError("--html - and the report would both go to "
+                                "standard output; write the report with -o "
+                                "FILE"));
     auto Html = openOutput(HtmlFile, "HTML");
     if (!Html)
       return Run.fail(Html.takeError());
