@@ -81,8 +81,12 @@ std::vector<RecipeTerm> buildTerms(const Recipe &R, const CostOptions &O) {
     It->BytesPerParam = Ov.second;
     It->Name = It->Key + " (override)";
   }
-  if (O.RunMode == Mode::Infer)
+  if (O.RunMode == Mode::Infer) {
     Terms.resize(1);
+    // Serving prices the model as stored unless a weights term is given.
+    if (Terms[0].Name == "weights (" + dtypeName(R.WeightTy).str() + ")")
+      Terms[0].Name = "weights (as stored)";
+  }
   return Terms;
 }
 
@@ -111,17 +115,28 @@ void shardTerms(std::vector<RecipeTerm> &Terms, const CostOptions &O) {
   }
 }
 
-/// Parameters (each storage of the main graph once, a graph narrower than
-/// the recipe priced as it is), the other per-parameter terms for the
-/// trainable ones, and buffers in their own dtype.
-void priceParameters(CostContext &Ctx) {
+/// The row size of a weight for a per-row storage format: its last dim.
+uint64_t rowSize(const Value &V) {
+  return V.Sh.rank() ? static_cast<uint64_t>(
+                           std::max<int64_t>(V.Sh[V.Sh.rank() - 1], 1))
+                     : 1;
+}
+
+/// Parameters (each storage once, a graph narrower than the recipe priced
+/// as it is; serving without a weights override: as stored), frozen ones
+/// in the weight format when one is given, the other per-parameter terms
+/// for the trainable ones, and buffers in their own dtype.
+Error priceParameters(CostContext &Ctx) {
   CostResult &C = Ctx.Cost;
   bool Train = C.RunMode == Mode::Train;
-  uint64_t WeightBytes = 0, Largest = 0;
+  uint64_t WeightBytes = 0, WeightCount = 0, Largest = 0;
+  uint64_t FormatBytes = 0, FormatCount = 0;
   // Under ZeRO-3 the weights term is per GPU: the graph's dtype caps the
   // unsharded term.
   double Shards = C.ZeroStage >= 3 ? C.DataParallel : 1;
   double WeightTerm = C.Terms[0].BytesPerParam * Shards;
+  bool AsStored = !Train && C.Terms[0].Key == "weights" &&
+                  C.Terms[0].Name == "weights (as stored)";
   // Every weight of the model: the main graph's and those held inside
   // subgraphs (If branches, Loop bodies, a generation op's encoder and
   // decoder), which are priced as stored weights (they are never trainable
@@ -144,34 +159,61 @@ void priceParameters(CostContext &Ctx) {
     *N = (*N + Ctx.shards(V) - 1) / Ctx.shards(V);
     C.ParamCount += *N;
     C.ParamBytesInGraph += V->bytes().getValueOr(0);
-    WeightBytes +=
-        roundBytes(std::min(WeightTerm, dtypeBits(V->Ty) / 8.0) / Shards * *N);
-    if (Train && Ctx.RequiresGrad.count(V)) {
+    bool Trainable = Train && Ctx.RequiresGrad.count(V);
+    if (Trainable) {
       C.TrainableCount += *N;
       Largest = std::max(Largest, *N);
     }
+    if (C.WeightFormat && !Trainable && isFloatingPoint(V->Ty)) {
+      FormatBytes += storageBytes(*C.WeightFormat, *N, rowSize(*V));
+      FormatCount += *N;
+      continue;
+    }
+    WeightCount += *N;
+    WeightBytes +=
+        AsStored ? bytesFor(V->Ty, *N).getValueOr(0)
+                 : roundBytes(std::min(WeightTerm, dtypeBits(V->Ty) / 8.0) /
+                              Shards * *N);
   }
   // The optimizer's update allocates its temporaries one parameter at a
   // time, in f32: the largest parameter's are the step's transient peak.
   if (const Optimizer *Opt = findOptimizer(C.Optimizer))
     C.OptimizerStepTransient = uint64_t(Opt->StepTemporaries) * Largest * 4;
-  for (const RecipeTerm &T : C.Terms) {
+  for (RecipeTerm &T : C.Terms) {
     if (T.Key == "weights")
       continue;
-    uint64_t B = roundBytes(T.BytesPerParam * C.TrainableCount);
+    T.Bytes = roundBytes(T.BytesPerParam * C.TrainableCount);
     switch (T.Category) {
     case TermCategory::Parameters:
-      C.Parameters += B;
+      C.Parameters += T.Bytes;
       break;
     case TermCategory::Gradients:
-      C.Gradients += B;
+      C.Gradients += T.Bytes;
       break;
     case TermCategory::OptimizerState:
-      C.OptimizerState += B;
+      C.OptimizerState += T.Bytes;
       break;
     }
   }
+  C.Terms[0].Bytes = WeightBytes;
+  if (AsStored && WeightCount)
+    C.Terms[0].BytesPerParam = double(WeightBytes) / WeightCount;
   C.Parameters += WeightBytes;
+  if (C.WeightFormat) {
+    // Serving: every weight is in the format; training: the frozen ones (a
+    // quantised base), a term of their own next to the recipe's weights.
+    RecipeTerm F{Train ? "frozen_weights" : "weights",
+                 (Train ? "frozen weights (" : "weights (") +
+                     std::string(C.WeightFormat->Name) + ")",
+                 TermCategory::Parameters,
+                 FormatCount ? double(FormatBytes) / FormatCount : 0,
+                 FormatBytes};
+    if (Train)
+      C.Terms.insert(C.Terms.begin() + 1, F);
+    else
+      C.Terms[0] = F;
+    C.Parameters += FormatBytes;
+  }
   // Buffers (float initializers that are not trainable: masks, rotary
   // caches) are stored with the model, in their own dtype.
   for (const auto &V : Ctx.M.Main->Values)
@@ -179,6 +221,11 @@ void priceParameters(CostContext &Ctx) {
         isFloatingPoint(V->Ty) && V->Sh.rank() > 0)
       C.BufferBytes += V->bytes().getValueOr(0);
   C.Parameters += C.BufferBytes;
+  if (Train && C.WeightFormat && !FormatCount)
+    return Ctx.Diags.warn(
+        "the weight format " + Twine(C.WeightFormat->Name) +
+        " applies to frozen weights in training, and none is frozen");
+  return Error::success();
 }
 
 /// Train: each saved tensor, attributed to the node owning its storage.
@@ -235,7 +282,7 @@ Error priceSaved(CostContext &Ctx) {
 }
 
 /// Infer: the peak of the forward working set (the shared forward walk),
-/// each node's allocations, and where the peak is.
+/// each node's allocations, where the peak is and its bytes by dtype.
 void priceWorkingSet(CostContext &Ctx) {
   CostResult &C = Ctx.Cost;
   const Graph &G = *Ctx.M.Main;
@@ -243,33 +290,50 @@ void priceWorkingSet(CostContext &Ctx) {
   auto Bytes = [&](const Value &S) -> uint64_t {
     auto Ins = SizeOf.try_emplace(&S, 0);
     if (Ins.second) {
-      Optional<uint64_t> B = pricedBytes(S.Ty, S.Sh, false, C.ActivationType);
+      Optional<uint64_t> B = workingSetBytes(S, C.ActivationType, C.KVFormat);
       if (!B)
         ++C.UnpricedTensors;
       Ins.first->second = B.getValueOr(0);
     }
     return Ins.first->second;
   };
+  // The dtype each storage is priced in, for the breakdown at the peak.
+  auto TypeName = [&](const Value &S) -> std::string {
+    if (C.KVFormat && isKVCache(S))
+      return C.KVFormat->Name;
+    return dtypeName(pricedType(S.Ty, S.FixedDType, C.ActivationType)).str();
+  };
+  std::map<std::string, uint64_t> LiveByType;
   uint64_t Live = 0, Allocated = 0;
+  auto AtPeak = [&]() {
+    C.WorkingSetPeak = Live;
+    C.ActivationsByDType.clear();
+    for (const auto &KV : LiveByType)
+      if (KV.second)
+        C.ActivationsByDType.insert(KV);
+  };
   ForwardWalk(Ctx).run(
       [&](const Value &S) {
         Live += Bytes(S);
+        LiveByType[TypeName(S)] += Bytes(S);
         if (!S.Producer) // a graph input, live from the start
-          C.WorkingSetPeak = Live;
+          AtPeak();
         else
           Allocated += Bytes(S);
       },
       [&](size_t I) {
         C.NodeBytes[I] = Allocated;
         if (Live > C.WorkingSetPeak) {
-          C.WorkingSetPeak = Live;
+          AtPeak();
           C.WorkingSetPeakNode = G.Nodes[I].get();
         }
         Allocated = 0;
       },
-      [&](const Value &S) { Live -= Bytes(S); });
+      [&](const Value &S) {
+        Live -= Bytes(S);
+        LiveByType[TypeName(S)] -= Bytes(S);
+      });
   C.Activations = C.WorkingSetPeak;
-  C.ActivationsByDType[dtypeName(C.ActivationType).str()] = C.WorkingSetPeak;
 }
 
 } // namespace
@@ -286,11 +350,16 @@ Error runCost(CostContext &Ctx) {
   C.RunMode = O.RunMode;
   C.DataParallel = O.DataParallel;
   C.ZeroStage = O.ZeroStage;
-  C.Recipe = R->Name;
+  C.Recipe = O.RunMode == Mode::Train ? R->Name : "as-stored";
   C.Optimizer = O.Optimizer;
-  C.ActivationType = O.ActivationDType ? *O.ActivationDType : R->ActivationTy;
+  C.ActivationType = O.activationDType().getValueOr(DType::Undefined);
+  if (!O.WeightFormat.empty())
+    C.WeightFormat = cantFail(lookupStorageFormat(O.WeightFormat));
+  if (!O.KVFormat.empty() && O.RunMode == Mode::Infer)
+    C.KVFormat = cantFail(lookupStorageFormat(O.KVFormat));
   C.Terms = std::move(Terms);
-  priceParameters(Ctx);
+  if (Error E = priceParameters(Ctx))
+    return E;
   C.NodeBytes.assign(Ctx.M.Main->Nodes.size(), 0);
   if (O.RunMode == Mode::Train) {
     if (Error E = priceSaved(Ctx))

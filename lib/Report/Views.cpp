@@ -91,10 +91,17 @@ public:
     printFitLine(OS);
     OS << wrapText("vram-opt: " + Ctx.M.Path, Width, 2) << '\n';
     // Serving has no optimizer: the header does not name one.
-    std::string Mode =
-        "mode " + std::string(modeName(C.RunMode)) + ", recipe " + C.Recipe;
+    std::string Mode = "mode " + std::string(modeName(C.RunMode));
     if (C.RunMode == Mode::Train)
-      Mode += ", optimizer " + C.Optimizer;
+      Mode += ", recipe " + C.Recipe + ", optimizer " + C.Optimizer;
+    else
+      Mode += ", weights " + C.Terms.front().Name.substr(8) + ", activations " +
+              (C.ActivationType == DType::Undefined
+                   ? std::string("(as stored)")
+                   : "(" + dtypeName(C.ActivationType).str() + ")") +
+              ", kv cache " +
+              (C.KVFormat ? "(" + std::string(C.KVFormat->Name) + ")"
+                          : std::string("(as stored)"));
     if (!Ctx.M.DimBindings.empty()) {
       Mode += ", dims";
       for (const auto &KV : Ctx.M.DimBindings)
@@ -113,11 +120,8 @@ public:
       if (T.BytesPerParam == 0)
         continue;
       PerParam += T.BytesPerParam;
-      bool Weights = &T == &C.Terms.front();
-      uint64_t N = Weights ? C.ParamCount : C.TrainableCount;
-      Terms.row(
-          {T.Name, fmt::format("{:.2f}", T.BytesPerParam),
-           TextTable::Cell::bytes(static_cast<uint64_t>(T.BytesPerParam * N))});
+      Terms.row({T.Name, fmt::format("{:.2f}", T.BytesPerParam),
+                 TextTable::Cell::bytes(T.Bytes)});
     }
     if (C.BufferBytes)
       Terms.row({"buffers (non-trainable, as stored)", TextTable::Cell(),
@@ -239,7 +243,8 @@ public:
     for (const RecipeTerm &T : C.Terms)
       Terms.push_back(json::Object{{"name", T.Name},
                                    {"category", termCategoryName(T.Category)},
-                                   {"bytes_per_param", T.BytesPerParam}});
+                                   {"bytes_per_param", T.BytesPerParam},
+                                   {"bytes", static_cast<int64_t>(T.Bytes)}});
     Root["recipe_terms"] = std::move(Terms);
     Root["totals"] = json::Object{
         {"parameters", static_cast<int64_t>(C.Parameters)},
