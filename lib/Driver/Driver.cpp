@@ -126,6 +126,11 @@ cl::opt<std::string> TraceFile(
     cl::desc("Write the memory timeline to FILE in Chrome Trace Event "
              "format (Perfetto, chrome://tracing)"),
     cl::value_desc("FILE.json"), cl::cat(ToolCat));
+cl::opt<std::string> HtmlFile(
+    "html",
+    cl::desc("Also write the report to FILE as one self-contained HTML page "
+             "(the timeline chart, the breakdowns, a sortable node table)"),
+    cl::value_desc("FILE.html"), cl::cat(ToolCat));
 cl::opt<bool> TimePasses("time-passes",
                          cl::desc("Print the time of the load, each pass and "
                                   "the report on stderr"),
@@ -662,6 +667,8 @@ struct ToolRun {
   /// --trace's file, opened before the run, kept when it succeeds.
   std::unique_ptr<ToolOutputFile> Trace;
   std::unique_ptr<ParsedModel> Parsed;
+  /// --html: opened before any work, kept on success.
+  std::unique_ptr<ToolOutputFile> Html;
 
   ToolRun() { Diags.Strict = Strict; }
 
@@ -736,6 +743,8 @@ Error ToolRun::analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS,
   if (!PrintIR && Passes.empty()) {
     Timer *T = Timers.start("report", "report views");
     printReport(Ctx, Report, OS);
+    if (Html)
+      writeHtml(Ctx, Html->os());
     StageTimers::stop(T);
   }
   if (Trace)
@@ -1041,6 +1050,18 @@ int runVramOpt(int Argc, char **Argv) {
     return Run.fail(std::move(E));
   if (Error E = checkFitFlags(*Bindings))
     return Run.fail(std::move(E));
+  if (!HtmlFile.empty()) {
+    if (Bindings->size() > 1)
+      return Run.fail(makeError("--html writes the report of one binding; it "
+                                "does not combine with a sweep"));
+    if (PrintIR || !Passes.empty())
+      return Run.fail(makeError("--html writes the report; it does not "
+                                "combine with --print-ir or --passes"));
+    if (HtmlFile == "-" && OutputFile == "-")
+      return Run.fail(makeError("--html - and the report would both go to "
+                                "standard output; write the report with -o "
+                                "FILE"));
+  }
   auto Load = buildLoadOptions(Bindings->front());
   if (!Load)
     return Run.fail(Load.takeError());
@@ -1059,6 +1080,12 @@ int runVramOpt(int Argc, char **Argv) {
     if (!Trace)
       return Run.fail(Trace.takeError());
     Run.Trace = std::move(*Trace);
+  }
+  if (!HtmlFile.empty()) {
+    auto Html = openOutput(HtmlFile, "HTML");
+    if (!Html)
+      return Run.fail(Html.takeError());
+    Run.Html = std::move(*Html);
   }
   if (Error E = Run.parse())
     return Run.fail(std::move(E));
@@ -1085,6 +1112,8 @@ int runVramOpt(int Argc, char **Argv) {
   (*Out)->keep();
   if (Run.Trace)
     Run.Trace->keep();
+  if (Run.Html)
+    Run.Html->keep();
   return 0;
 }
 

@@ -51,6 +51,12 @@ std::unique_ptr<View> createTimelineView(const CostContext &Ctx);
 /// chrome://tracing).
 void writeTrace(const CostContext &Ctx, llvm::raw_ostream &OS);
 
+/// The report as one self-contained HTML page (lib/Report/HtmlView.cpp):
+/// the JSON report's figures embedded, drawn by an inline script (the
+/// timeline stacked by category with the peak marked, the breakdowns, the
+/// per-node table sortable); nothing loaded from the network.
+void writeHtml(const CostContext &Ctx, llvm::raw_ostream &OS);
+
 /// Renders the views the options select, in a fixed order.
 void printReport(const CostContext &Ctx, const ReportOptions &Opts,
                  llvm::raw_ostream &OS);
