@@ -16,6 +16,7 @@
 #include "vram/Cost/Recipes.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
@@ -111,74 +112,164 @@ void shardTerms(std::vector<RecipeTerm> &Terms, const CostOptions &O) {
   }
 }
 
-/// Parameters (each storage of the main graph once, a graph narrower than
-/// the recipe priced as it is), the other per-parameter terms for the
-/// trainable ones, and buffers in their own dtype.
-void priceParameters(CostContext &Ctx) {
-  CostResult &C = Ctx.Cost;
+/// The parameter side of a set of weights and buffers.
+struct ParamSide {
+  uint64_t Count = 0, Trainable = 0, InGraph = 0, Buffers = 0;
+  uint64_t Parameters = 0, Gradients = 0, OptimizerState = 0;
+  uint64_t StepTransient = 0;
+};
+
+/// Parameters (each storage once, a graph narrower than the recipe priced
+/// as it is), the other per-parameter terms for the trainable ones, and
+/// buffers in their own dtype.
+ParamSide priceParamSide(const CostContext &Ctx, const CostResult &C,
+                         ArrayRef<const Value *> Params,
+                         ArrayRef<const Value *> Buffers) {
+  ParamSide P;
   bool Train = C.RunMode == Mode::Train;
   uint64_t WeightBytes = 0, Largest = 0;
   // Under ZeRO-3 the weights term is per GPU: the graph's dtype caps the
   // unsharded term.
   double Shards = C.ZeroStage >= 3 ? C.DataParallel : 1;
   double WeightTerm = C.Terms[0].BytesPerParam * Shards;
-  // Every weight of the model: the main graph's and those held inside
-  // subgraphs (If branches, Loop bodies, a generation op's encoder and
-  // decoder), which are priced as stored weights (they are never trainable
-  // here: requires-grad covers the main graph).
-  std::vector<const Value *> Params;
-  for (const auto &V : Ctx.M.Main->Values)
-    Params.push_back(V.get());
-  Ctx.M.Main->walk([&](Node &N) {
-    for (const auto &Sub : N.Subgraphs)
-      for (const auto &V : Sub->Values)
-        Params.push_back(V.get());
-  });
   for (const Value *V : Params) {
-    if (V->Kind != ValueKind::Parameter)
-      continue;
     Optional<uint64_t> N = V->Sh.numElements();
     if (!N)
       continue;
     // Per GPU: a parameter split by tensor parallelism counts its part.
     *N = (*N + Ctx.shards(V) - 1) / Ctx.shards(V);
-    C.ParamCount += *N;
-    C.ParamBytesInGraph += V->bytes().getValueOr(0);
+    P.Count += *N;
+    P.InGraph += V->bytes().getValueOr(0);
     WeightBytes +=
         roundBytes(std::min(WeightTerm, dtypeBits(V->Ty) / 8.0) / Shards * *N);
     if (Train && Ctx.RequiresGrad.count(V)) {
-      C.TrainableCount += *N;
+      P.Trainable += *N;
       Largest = std::max(Largest, *N);
     }
   }
   // The optimizer's update allocates its temporaries one parameter at a
   // time, in f32: the largest parameter's are the step's transient peak.
   if (const Optimizer *Opt = findOptimizer(C.Optimizer))
-    C.OptimizerStepTransient = uint64_t(Opt->StepTemporaries) * Largest * 4;
+    P.StepTransient = uint64_t(Opt->StepTemporaries) * Largest * 4;
   for (const RecipeTerm &T : C.Terms) {
     if (T.Key == "weights")
       continue;
-    uint64_t B = roundBytes(T.BytesPerParam * C.TrainableCount);
+    uint64_t B = roundBytes(T.BytesPerParam * P.Trainable);
     switch (T.Category) {
     case TermCategory::Parameters:
-      C.Parameters += B;
+      P.Parameters += B;
       break;
     case TermCategory::Gradients:
-      C.Gradients += B;
+      P.Gradients += B;
       break;
     case TermCategory::OptimizerState:
-      C.OptimizerState += B;
+      P.OptimizerState += B;
       break;
     }
   }
-  C.Parameters += WeightBytes;
+  P.Parameters += WeightBytes;
   // Buffers (float initializers that are not trainable: masks, rotary
   // caches) are stored with the model, in their own dtype.
+  for (const Value *V : Buffers)
+    P.Buffers += V->bytes().getValueOr(0);
+  P.Parameters += P.Buffers;
+  return P;
+}
+
+bool isBuffer(const Value &V) {
+  return V.Kind == ValueKind::Constant && !V.Producer &&
+         isFloatingPoint(V.Ty) && V.Sh.rank() > 0;
+}
+
+/// The parameters and buffers of the whole model.
+void priceParameters(CostContext &Ctx) {
+  CostResult &C = Ctx.Cost;
+  // Every weight of the model: the main graph's and those held inside
+  // subgraphs (If branches, Loop bodies, a generation op's encoder and
+  // decoder), which are priced as stored weights (they are never trainable
+  // here: requires-grad covers the main graph).
+  std::vector<const Value *> Params, Buffers;
   for (const auto &V : Ctx.M.Main->Values)
-    if (V->Kind == ValueKind::Constant && !V->Producer &&
-        isFloatingPoint(V->Ty) && V->Sh.rank() > 0)
-      C.BufferBytes += V->bytes().getValueOr(0);
-  C.Parameters += C.BufferBytes;
+    if (V->Kind == ValueKind::Parameter)
+      Params.push_back(V.get());
+  Ctx.M.Main->walk([&](Node &N) {
+    for (const auto &Sub : N.Subgraphs)
+      for (const auto &V : Sub->Values)
+        if (V->Kind == ValueKind::Parameter)
+          Params.push_back(V.get());
+  });
+  for (const auto &V : Ctx.M.Main->Values)
+    if (isBuffer(*V))
+      Buffers.push_back(V.get());
+  ParamSide P = priceParamSide(Ctx, C, Params, Buffers);
+  C.ParamCount = P.Count;
+  C.TrainableCount = P.Trainable;
+  C.ParamBytesInGraph = P.InGraph;
+  C.BufferBytes = P.Buffers;
+  C.Parameters = P.Parameters;
+  C.Gradients = P.Gradients;
+  C.OptimizerState = P.OptimizerState;
+  C.OptimizerStepTransient = P.StepTransient;
+}
+
+/// Pipeline stages: each stage's weights and buffers (those its nodes read,
+/// through views: a tied embedding is on the first and the last stage, as
+/// Megatron keeps a copy on each) and its saved bytes (by the stage of the
+/// tensor's consumer, whose backward needs it: a layer's input received
+/// from the stage before is kept by the receiving stage).
+Error priceStages(CostContext &Ctx) {
+  CostResult &C = Ctx.Cost;
+  const CostOptions &O = Ctx.CostOpts;
+  const Graph &G = *Ctx.M.Main;
+  Expected<StageAssignment> A = assignStages(G, O.PipelineParallel);
+  if (!A)
+    return A.takeError();
+  unsigned N = O.PipelineParallel;
+  C.MicroBatches = O.MicroBatches ? O.MicroBatches : N;
+  C.NodeStage = A->NodeStage;
+  C.Stages.resize(N);
+  std::vector<std::vector<const Value *>> Params(N), Buffers(N);
+  std::vector<DenseSet<const Value *>> Seen(N);
+  for (size_t I = 0; I < G.Nodes.size(); ++I) {
+    unsigned S = C.NodeStage[I];
+    auto Read = [&](const Value *V) {
+      if (!V)
+        return;
+      const Value *St = Ctx.storage(V);
+      bool Param = St->Kind == ValueKind::Parameter;
+      if ((!Param && !isBuffer(*St)) || !Seen[S].insert(St).second)
+        return;
+      (Param ? Params : Buffers)[S].push_back(St);
+    };
+    for (const Value *V : G.Nodes[I]->Inputs)
+      Read(V);
+    for (const Value *V : G.Nodes[I]->ImplicitInputs)
+      Read(V);
+  }
+  for (unsigned S = 0; S < N; ++S) {
+    CostResult::Stage &St = C.Stages[S];
+    St.Layers = A->Layers[S];
+    St.InFlight = std::min(N - S, C.MicroBatches);
+    ParamSide P = priceParamSide(Ctx, C, Params[S], Buffers[S]);
+    St.ParamCount = P.Count;
+    St.TrainableCount = P.Trainable;
+    St.BufferBytes = P.Buffers;
+    St.Parameters = P.Parameters;
+    St.Gradients = P.Gradients;
+    St.OptimizerState = P.OptimizerState;
+    St.OptimizerStepTransient = P.StepTransient;
+  }
+  for (size_t I = 0; I < Ctx.Saved.Tensors.size(); ++I) {
+    const Node *Consumer = Ctx.Saved.Tensors[I].Consumer;
+    unsigned S =
+        Consumer && Consumer->Parent == &G && Consumer->Id < C.NodeStage.size()
+            ? C.NodeStage[Consumer->Id]
+            : 0;
+    C.Stages[S].Saved += C.savedBytes(I);
+  }
+  for (CostResult::Stage &St : C.Stages)
+    St.Activations = St.Saved * St.InFlight;
+  return Error::success();
 }
 
 /// Train: each saved tensor, attributed to the node owning its storage.
@@ -301,6 +392,11 @@ Error runCost(CostContext &Ctx) {
   computeLayers(Ctx);
   C.TensorParallel = Ctx.Opts.TensorParallel;
   C.SequenceParallel = Ctx.Opts.SequenceParallel;
+  C.PipelineParallel = O.PipelineParallel;
+  C.MicroBatches = O.MicroBatches ? O.MicroBatches : 1;
+  if (O.PipelineParallel > 1)
+    if (Error E = priceStages(Ctx))
+      return E;
   C.Overhead = O.OverheadBytes;
   return Error::success();
 }

@@ -215,6 +215,16 @@ cl::opt<unsigned> ZeroStage(
              "(f32 master weights and gradients, optimizer state), 2 also "
              "gradients, 3 also weights"),
     cl::value_desc("0|1|2|3"), cl::init(0), cl::cat(ToolCat));
+cl::opt<unsigned> PipelineParallel(
+    "pp",
+    cl::desc("Pipeline stages: the layers split into N contiguous stages, "
+             "1F1B schedule; figures are per GPU for the worst stage"),
+    cl::value_desc("N"), cl::init(1), cl::cat(ToolCat));
+cl::opt<unsigned> MicroBatches(
+    "micro-batches",
+    cl::desc("Micro-batches per step with --pp (default: N, the fewest that "
+             "fill the pipeline); the bound batch dim is one micro-batch"),
+    cl::value_desc("M"), cl::init(0), cl::cat(ToolCat));
 // The help of --gpu lists the presets (see parseCommandLine).
 cl::opt<std::string> Gpu("gpu", cl::value_desc("NAME|SIZE"), cl::cat(ToolCat));
 cl::opt<std::string>
@@ -415,6 +425,16 @@ Expected<CostOptions> buildCostOptions() {
                      ": the ZeRO stage must be 0, 1, 2 or 3");
   CO.DataParallel = DataParallel;
   CO.ZeroStage = ZeroStage;
+  if (PipelineParallel < 1)
+    return makeError("--pp=0: the number of pipeline stages must be at least "
+                     "1");
+  if (MicroBatches.getNumOccurrences() && MicroBatches < 1)
+    return makeError("--micro-batches=0: give at least 1");
+  if (PipelineParallel > 1 && RunMode != Mode::Train)
+    return makeError("--pp models the 1F1B training schedule; it does not "
+                     "combine with --mode=infer");
+  CO.PipelineParallel = PipelineParallel;
+  CO.MicroBatches = MicroBatches;
   if (!Gpu.empty()) {
     Expected<uint64_t> Bytes = parseGpu(Gpu);
     if (!Bytes)

@@ -156,15 +156,17 @@ public:
       }
       Root["fit"] = std::move(Fit);
     }
-    if (C.DataParallel > 1 || C.ZeroStage > 0 || C.TensorParallel > 1)
+    if (C.DataParallel > 1 || C.ZeroStage > 0 || C.TensorParallel > 1 ||
+        C.PipelineParallel > 1)
       Root["parallel"] =
           json::Object{{"tp", static_cast<int64_t>(C.TensorParallel)},
                        {"sp", C.SequenceParallel},
-                       {"pp", 1},
+                       {"pp", static_cast<int64_t>(C.PipelineParallel)},
                        {"dp", static_cast<int64_t>(C.DataParallel)},
                        {"zero", static_cast<int64_t>(C.ZeroStage)},
-                       {"micro_batches", 1},
-                       {"worst_rank", 0}};
+                       {"micro_batches", static_cast<int64_t>(C.MicroBatches)},
+                       {"worst_rank", static_cast<int64_t>(C.worstRank())},
+                       {"worst_stage", static_cast<int64_t>(C.WorstStage)}};
     if (!C.FormulaTotal.empty())
       Root["formula"] = json::Object{{"layer", C.FormulaLayer},
                                      {"per_layer", C.FormulaPerLayer},
@@ -700,6 +702,8 @@ void printReport(const CostContext &Ctx, const ReportOptions &Opts,
     Views.push_back(createNodesView(Ctx, Opts.TopNodes));
   if (Opts.Layers)
     Views.push_back(createLayersView(Ctx));
+  if (Ctx.Cost.Stages.size() > 1)
+    Views.push_back(createStagesView(Ctx));
   if (Opts.Timeline)
     Views.push_back(createTimelineView(Ctx));
   switch (Opts.Format) {

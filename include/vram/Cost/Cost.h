@@ -54,6 +54,13 @@ struct CostOptions {
   /// also the weights. Figures are per GPU.
   unsigned DataParallel = 1;
   unsigned ZeroStage = 0;
+  /// Pipeline parallelism (train): the layers split into PipelineParallel
+  /// stages (assignStages), run with the 1F1B schedule over MicroBatches
+  /// micro-batches (0: as many as stages, the fewest that fill the
+  /// pipeline); stage i holds min(stages - i, micro-batches) micro-batches
+  /// of saved activations. The bound batch dim is the micro-batch.
+  unsigned PipelineParallel = 1;
+  unsigned MicroBatches = 0;
   /// The accelerator's memory, bytes (0: no fit question), and its name
   /// as given ("A100-80GB", "24GiB").
   uint64_t GpuBytes = 0;
@@ -166,6 +173,28 @@ struct CostResult {
   /// are per GPU.
   unsigned TensorParallel = 1;
   bool SequenceParallel = false;
+  /// Pipeline parallelism (CostOptions): the stages, each with its own
+  /// parameter side and saved bytes; the timeline pass adds each stage's
+  /// peak, picks the worst stage (the largest peak, the first on a tie) and
+  /// puts its figures in the totals above (per GPU). Empty with one stage.
+  struct Stage {
+    std::vector<std::string> Layers;
+    unsigned InFlight = 1; ///< micro-batches of saved activations held
+    uint64_t ParamCount = 0, TrainableCount = 0, BufferBytes = 0;
+    uint64_t Parameters = 0, Gradients = 0, OptimizerState = 0;
+    uint64_t OptimizerStepTransient = 0;
+    uint64_t Saved = 0;       ///< saved bytes of one micro-batch
+    uint64_t Activations = 0; ///< Saved x InFlight
+    uint64_t Peak = 0;        ///< the timeline's peak of the stage
+  };
+  std::vector<Stage> Stages;
+  std::vector<unsigned> NodeStage; ///< by node index, with Stages
+  unsigned PipelineParallel = 1, MicroBatches = 1, WorstStage = 0;
+  /// The first global rank of the worst stage (Megatron's order: tensor
+  /// ranks fastest, then data, then pipeline): stage x tp x dp.
+  unsigned worstRank() const {
+    return WorstStage * TensorParallel * DataParallel;
+  }
 };
 
 /// What is live at one instant of the training step, by category.

@@ -46,6 +46,8 @@ std::unique_ptr<View> createNodesView(const CostContext &Ctx,
                                       unsigned TopNodes);
 std::unique_ptr<View> createLayersView(const CostContext &Ctx);
 std::unique_ptr<View> createTimelineView(const CostContext &Ctx);
+/// --pp: the pipeline stages (lib/Report/PipelineView.cpp).
+std::unique_ptr<View> createStagesView(const CostContext &Ctx);
 
 /// The timeline in Chrome Trace Event format (opens in Perfetto and
 /// chrome://tracing).
