@@ -649,8 +649,20 @@ void printSweep(ArrayRef<SweepPoint> Points, OutputFormat Format,
     return;
   if (Format == OutputFormat::JSON) {
     json::Array Rows;
-    for (const SweepPoint &P : Points)
-      Rows.push_back(json::Object(P.JSON));
+    for (const SweepPoint &P : Points) {
+      json::Object Row(P.JSON);
+      if (!P.Options.empty()) {
+        json::Object Opts;
+        for (const auto &O : P.Options) {
+          int64_t N; // numbers as numbers: "tp": 2
+          Opts[O.first] = StringRef(O.second).getAsInteger(10, N)
+                              ? json::Value(O.second)
+                              : json::Value(N);
+        }
+        Row["options"] = std::move(Opts);
+      }
+      Rows.push_back(std::move(Row));
+    }
     json::Object Root{{"sweep", std::move(Rows)}};
     OS << formatv("{0:2}", json::Value(std::move(Root))) << '\n';
     return;
@@ -661,11 +673,16 @@ void printSweep(ArrayRef<SweepPoint> Points, OutputFormat Format,
     OS << "mode " << modeName(C0.RunMode) << ", recipe " << C0.Recipe
        << (C0.RunMode == Mode::Train ? ", optimizer " + C0.Optimizer
                                      : std::string())
-       << "; " << Points.size() << " bindings\n\n";
-  // Header: the dims, then the totals.
+       << "; " << Points.size()
+       << (Points.front().Options.empty() ? " bindings\n\n" : " runs\n\n");
+  // Header: the dims, the what-if options swept, then the totals.
   std::vector<std::string> Cols;
   for (const auto &D : Points.front().Dims)
     Cols.push_back(D.first);
+  for (const auto &O : Points.front().Options)
+    Cols.push_back(O.first);
+  size_t NumDims = Points.front().Dims.size(),
+         NumKeys = NumDims + Points.front().Options.size();
   for (const char *T : {"parameters", "gradients", "optimizer_state",
                         "activations", "peak", "peak_phase"})
     Cols.push_back(T);
@@ -674,7 +691,9 @@ void printSweep(ArrayRef<SweepPoint> Points, OutputFormat Format,
       if (CSV)
         OS << (I ? "," : "") << Cells[I];
       else
-        OS << fmt::format(I < Points.front().Dims.size() ? "{:>8} " : "{:>14} ",
+        OS << fmt::format(I < NumDims   ? "{:>8} "
+                          : I < NumKeys ? "{:>13} "
+                                        : "{:>14} ",
                           Cells[I]);
     }
     OS << '\n';
@@ -684,6 +703,8 @@ void printSweep(ArrayRef<SweepPoint> Points, OutputFormat Format,
     std::vector<std::string> Cells;
     for (const auto &D : P.Dims)
       Cells.push_back(std::to_string(D.second));
+    for (const auto &O : P.Options)
+      Cells.push_back(O.second);
     const CostResult &C = P.Cost;
     for (uint64_t B : {C.Parameters, C.Gradients, C.OptimizerState,
                        C.Activations, P.PeakBytes})
