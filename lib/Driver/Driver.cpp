@@ -734,7 +734,9 @@ struct ToolRun {
 
   Error analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS,
                 const TimelineResult::Fit *Searched = nullptr,
-                const CostResult *WithFormula = nullptr);
+                const CostResult *WithFormula = nullptr,
+                function_ref<bool(const CostContext &)> Accept = nullptr,
+                bool *Accepted = nullptr);
   Error formula(ArrayRef<PipelineStep> Steps, raw_ostream &OS);
   Error fit(ArrayRef<PipelineStep> Steps, raw_ostream &OS);
   Error sweep(ArrayRef<Binding> Bindings, ArrayRef<PipelineStep> Steps,
@@ -752,9 +754,13 @@ struct ToolRun {
 
 /// One binding: Steps, then the IR, the report and the trace as the flags
 /// ask.
+/// With Accept: nothing is printed unless it accepts the run (*Accepted
+/// says which).
 Error ToolRun::analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS,
                        const TimelineResult::Fit *Searched,
-                       const CostResult *WithFormula) {
+                       const CostResult *WithFormula,
+                       function_ref<bool(const CostContext &)> Accept,
+                       bool *Accepted) {
   auto M = build("build IR, bind dims");
   if (!M)
     return M.takeError();
@@ -762,6 +768,11 @@ Error ToolRun::analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS,
   PassManager PM(Ctx, Timers.instrumentation());
   if (Error E = PM.runPipeline(Steps, OS))
     return E;
+  if (Accept) {
+    *Accepted = Accept(Ctx);
+    if (!*Accepted)
+      return Error::success();
+  }
   if (WithFormula) {
     Ctx.Cost.FormulaLayer = WithFormula->FormulaLayer;
     Ctx.Cost.FormulaPerLayer = WithFormula->FormulaPerLayer;
@@ -883,12 +894,30 @@ Error ToolRun::formula(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
   return analyse(Steps, OS, nullptr, &F);
 }
 
-/// --fit DIM: the largest value of DIM whose peak fits the GPU, found by
-/// doubling then bisection (the peak grows with a batch or sequence dim),
-/// each probe from the model parsed once; then the report of that value.
+/// Each step's live bytes, in order.
+std::vector<uint64_t> stepTotals(const CostContext &Ctx) {
+  std::vector<uint64_t> T;
+  for (const TimelineStep &S : Ctx.Timeline.Steps)
+    T.push_back(S.total());
+  return T;
+}
+
+/// --fit DIM: the largest value of DIM whose peak fits the GPU, each probe
+/// from the model parsed once; then the report of that value. First the
+/// quadratic model of the timeline (StepQuadratics) from runs at 1, 2 and
+/// 3, trusted only when the report's run at its answer matches it step for
+/// step and it predicts the next value does not fit: 4 runs in all. When
+/// the model fails, doubling then bisection over runs (the peak grows with
+/// a batch or sequence dim), reusing the runs already made.
 Error ToolRun::fit(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
   const Binding Base = Load.Dims;
+  const int64_t Cap = int64_t(1) << 24;     // the largest value tried
+  std::map<int64_t, bool> Known;            // the runs made: value -> fits
+  std::vector<std::vector<uint64_t>> First; // step totals at 1, 2, 3
   auto Fits = [&](int64_t V) -> Expected<bool> {
+    auto It = Known.find(V);
+    if (It != Known.end())
+      return It->second;
     Load.Dims = Base;
     Load.Dims.emplace_back(FitDim, V);
     auto M = build("build IR, bind dims (per --fit probe)");
@@ -897,9 +926,56 @@ Error ToolRun::fit(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
     CostContext Ctx(**M, Analysis, Cost, Diags);
     if (Error E = runPipeline(Ctx, Timers.instrumentation()))
       return std::move(E);
-    return Ctx.Timeline.FitResult && Ctx.Timeline.FitResult->Fits;
+    if (V == int64_t(First.size()) + 1)
+      First.push_back(stepTotals(Ctx));
+    return Known[V] = Ctx.Timeline.FitResult && Ctx.Timeline.FitResult->Fits;
   };
-  const int64_t Cap = int64_t(1) << 24; // the largest value tried
+  TimelineResult::Fit Searched;
+  Searched.Dim = FitDim;
+  auto Report = [&](int64_t Max, function_ref<bool(const CostContext &)> Accept,
+                    bool *Accepted) {
+    Searched.Max = Max;
+    Load.Dims = Base;
+    Load.Dims.emplace_back(FitDim, std::max<int64_t>(Max, 1));
+    return analyse(Steps, OS, &Searched, nullptr, Accept, Accepted);
+  };
+
+  // The model, where its checks can hold back the report (no printer
+  // passes or IR printed before the check).
+  if (Passes.empty() && !PrintIR) {
+    int64_t Known3 = 0; // the largest of 1, 2, 3 known to fit
+    for (int64_t V = 1; V <= 3; ++V) {
+      Expected<bool> F = Fits(V);
+      if (!F)
+        return F.takeError();
+      if (!*F)
+        return Report(Known3, nullptr, nullptr); // decided by the runs
+      Known3 = V;
+    }
+    Optional<StepQuadratics> Q =
+        StepQuadratics::fit(First[0], First[1], First[2]);
+    int64_t Guess = Q ? Q->largest(Cost.GpuBytes, Cap) : 0;
+    if (Guess == 3) { // the next value is a run of its own
+      Expected<bool> F = Fits(4);
+      if (!F)
+        return F.takeError();
+      if (!*F)
+        return Report(3, nullptr, nullptr);
+    } else if (Guess > 3) {
+      bool Accepted = false;
+      auto Check = [&](const CostContext &Ctx) {
+        bool Fit = Ctx.Timeline.FitResult && Ctx.Timeline.FitResult->Fits;
+        Known[Guess] = Fit;
+        return Fit && Q->matches(Guess, stepTotals(Ctx)) &&
+               (Guess == Cap || !Q->fitsAt(Guess + 1, Cost.GpuBytes));
+      };
+      if (Error E = Report(Guess, Check, &Accepted))
+        return E;
+      if (Accepted)
+        return Error::success();
+    }
+  }
+
   int64_t Lo = 0, Hi = 1; // Lo fits (0: nothing does), Hi is to be tried
   while (Hi <= Cap) {
     Expected<bool> F = Fits(Hi);
@@ -917,12 +993,7 @@ Error ToolRun::fit(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
       return F.takeError();
     (*F ? Lo : Hi) = Mid;
   }
-  TimelineResult::Fit Searched;
-  Searched.Dim = FitDim;
-  Searched.Max = Lo;
-  Load.Dims = Base;
-  Load.Dims.emplace_back(FitDim, std::max<int64_t>(Lo, 1));
-  return analyse(Steps, OS, &Searched);
+  return Report(Lo, nullptr, nullptr);
 }
 
 //===----------------------------------------------------------------------===//

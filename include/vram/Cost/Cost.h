@@ -89,6 +89,30 @@ fitFormulas(llvm::ArrayRef<std::pair<std::string, int64_t>> Dims,
                 llvm::Expected<std::vector<uint64_t>>(llvm::ArrayRef<int64_t>)>
                 Eval);
 
+/// --fit's model of the timeline over one dim: each step's live bytes at
+/// the dim's values 1, 2 and 3, extended as the quadratic through them
+/// (exact where every tensor's size is a polynomial of degree <= 2 in the
+/// dim, as batch and sequence sizes are); checked against a run at a fresh
+/// value before it is trusted.
+class StepQuadratics {
+public:
+  /// None when the runs have different numbers of steps.
+  static llvm::Optional<StepQuadratics> fit(llvm::ArrayRef<uint64_t> Y1,
+                                            llvm::ArrayRef<uint64_t> Y2,
+                                            llvm::ArrayRef<uint64_t> Y3);
+  /// Whether the predicted peak at V is at most Limit.
+  bool fitsAt(int64_t V, uint64_t Limit) const;
+  /// The largest V in [1, Cap] that fits, assuming the peak grows with V
+  /// (doubling, then bisection); 0 when not even 1 does.
+  int64_t largest(uint64_t Limit, int64_t Cap) const;
+  /// Whether every step's prediction at V equals Actual.
+  bool matches(int64_t V, llvm::ArrayRef<uint64_t> Actual) const;
+
+private:
+  /// Per step: the value at 1, the first and the second difference.
+  std::vector<int64_t> A, D1, D2;
+};
+
 /// The presets, name and bytes, in the order of the help.
 llvm::ArrayRef<std::pair<const char *, uint64_t>> gpuPresets();
 
