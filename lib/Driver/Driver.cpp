@@ -380,6 +380,9 @@ Error checkSweepFlags(ArrayRef<Binding> Bindings, size_t WhatIfs) {
     if (Single || Formula || !FitDim.empty())
       return makeError("--diff does not combine with --print-ir, --passes, "
                        "--trace, --formula or --fit");
+    if (ReportFormat == OutputFormat::CSV)
+      return makeError("--diff prints text or JSON (--format=text or "
+                       "--format=json)");
     return Error::success();
   }
   if (Bindings.size() > 1 && Single)
