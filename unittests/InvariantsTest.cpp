@@ -133,8 +133,10 @@ ParamSide deriveParamSide(const Graph &G, const HandRecipe &R, bool Train) {
       if (!N)
         continue;
       P.Count += *N;
-      // A graph narrower than the recipe is priced as it is.
-      Weights += std::min(R.WeightBytes, dtypeBits(V->Ty) / 8.0) * *N;
+      // A graph narrower than the recipe is priced as it is; serving
+      // prices every weight as stored.
+      Weights += Train ? std::min(R.WeightBytes, dtypeBits(V->Ty) / 8.0) * *N
+                       : dtypeBits(V->Ty) / 8.0 * *N;
       if (Train && isFloatingPoint(V->Ty)) {
         P.Trainable += *N;
         TrainableN += *N;
@@ -280,10 +282,10 @@ void checkTrain(const CostContext &Ctx, const HandRecipe &R, const ParamSide &P,
   EXPECT_EQ(Opt.Live[unsigned(LiveCat::Gradients)], P.Gradients);
 }
 
-/// Infer: each node's allocation re-derived from its outputs; the working
-/// set peak bounded below by what one node needs live at once and above by
-/// everything ever allocated.
-void checkInfer(const CostContext &Ctx, const HandRecipe &R) {
+/// Infer: each node's allocation re-derived from its outputs, as stored (in
+/// Act when given); the working set peak bounded below by what one node
+/// needs live at once and above by everything ever allocated.
+void checkInfer(const CostContext &Ctx, llvm::Optional<DType> Act) {
   const CostResult &C = Ctx.Cost;
   const Graph &G = *Ctx.M.Main;
   auto Counted = [](const Value *S) {
@@ -291,7 +293,7 @@ void checkInfer(const CostContext &Ctx, const HandRecipe &R) {
   };
   auto Priced = [&](const Value *S) -> uint64_t {
     llvm::Optional<uint64_t> N = elements(S->Sh);
-    return N ? bytesOf(storedType(S->Ty, false, R.Act), *N) : 0;
+    return N ? bytesOf(Act ? storedType(S->Ty, false, *Act) : S->Ty, *N) : 0;
   };
   uint64_t Everything = 0, Lower = 0;
   for (const Value *V : G.Inputs)
@@ -358,7 +360,7 @@ TEST_P(Invariants, FiguresMatchAnIndependentDerivation) {
       if (Train)
         checkTrain(Ctx, R, P, Activations);
       else
-        checkInfer(Ctx, R);
+        checkInfer(Ctx, llvm::None);
       EXPECT_EQ(Ctx.Cost.Overhead, DefaultOverhead);
       // Serving's peak, the headline: the weights, the overhead and the
       // forward working set at its largest.
@@ -367,14 +369,38 @@ TEST_P(Invariants, FiguresMatchAnIndependentDerivation) {
                                               DefaultOverhead + Activations);
       }
       // Recipes with activations of the same width give the same bytes
-      // (f16 and bf16 alike).
-      auto Ins = ByActBits.emplace(dtypeBits(R.Act), Activations);
+      // (f16 and bf16 alike); serving does not depend on the recipe.
+      auto Ins = ByActBits.emplace(Train ? dtypeBits(R.Act) : 0, Activations);
       EXPECT_EQ(Ins.first->second, Activations) << "same width as before";
+    }
+    if (!Train) {
+      // Serving with --activation-dtype: 16-bit activations cost at most
+      // the figure as stored (an f32 export: at least half of it).
+      for (DType Act : {DType::Float16, DType::Float}) {
+        SCOPED_TRACE(K.Path + " infer --activation-dtype " +
+                     dtypeName(Act).str());
+        Diagnostics Diags;
+        LoadOptions LO;
+        LO.Dims = K.Dims;
+        auto Model = loadModel(K.Path, LO, Diags);
+        ASSERT_TRUE(bool(Model)) << llvm::toString(Model.takeError());
+        AnalysisOptions AO;
+        CostOptions CO;
+        CO.RunMode = M;
+        CO.ActivationDType = Act;
+        AO.ActivationDType = Act;
+        CostContext Ctx(**Model, AO, CO, Diags);
+        llvm::Error E = runPipeline(Ctx);
+        ASSERT_FALSE(bool(E)) << llvm::toString(std::move(E));
+        checkInfer(Ctx, Act);
+        ByActBits[dtypeBits(Act)] = Ctx.Cost.Activations;
+      }
+      EXPECT_LE(ByActBits[32], ByActBits[0]);
     }
     // 32-bit activations cost at least the 16-bit figure and at most twice
     // it: each tensor either keeps its dtype or halves.
     SCOPED_TRACE(K.Path + (Train ? " train" : " infer"));
-    ASSERT_EQ(ByActBits.size(), 2u);
+    ASSERT_EQ(ByActBits.size(), Train ? 2u : 3u);
     EXPECT_LE(ByActBits[16], ByActBits[32]);
     EXPECT_LE(ByActBits[32], 2 * ByActBits[16]);
   }

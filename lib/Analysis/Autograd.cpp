@@ -24,20 +24,58 @@
 #include "llvm/Support/Regex.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <tuple>
+
 using namespace llvm;
 
 namespace vram {
 
+namespace {
+/// "a, b, c" of the first parameter names, to write a pattern from.
+std::string someParameters(const Graph &G) {
+  std::string S;
+  unsigned N = 0;
+  for (const auto &V : G.Values)
+    if (V->Kind == ValueKind::Parameter && N < 3)
+      S += (N++ ? ", " : "") + V->Name;
+  return S.empty() ? "none" : S + ", ...";
+}
+} // namespace
+
 Error runRequiresGrad(AnalysisContext &Ctx) {
   Ctx.RequiresGrad.clear();
   Graph &G = *Ctx.M.Main;
-  Optional<Regex> Freeze;
+  // Trainable: LoRA's adapters; else the parameters --trainable names (by
+  // default all of them, none of a LoRA base), less the --freeze ones.
+  Optional<Regex> Freeze, Trainable;
   if (!Ctx.Opts.FreezeRegex.empty())
     Freeze.emplace("^(" + Ctx.Opts.FreezeRegex + ")$");
-  for (const auto &V : G.Values)
-    if (V->Kind == ValueKind::Parameter && isFloatingPoint(V->Ty) &&
-        !(Freeze && Freeze->match(V->Name)))
+  if (!Ctx.Opts.TrainableRegex.empty())
+    Trainable.emplace("^(" + Ctx.Opts.TrainableRegex + ")$");
+  DenseSet<const Value *> Adapters(Ctx.Lora.Adapters.begin(),
+                                   Ctx.Lora.Adapters.end());
+  unsigned FreezeHits = 0, TrainableHits = 0;
+  for (const auto &V : G.Values) {
+    if (V->Kind != ValueKind::Parameter)
+      continue;
+    bool Frozen = Freeze && Freeze->match(V->Name);
+    bool Named = Trainable && Trainable->match(V->Name);
+    FreezeHits += Frozen;
+    TrainableHits += Named;
+    bool Trains = Adapters.count(V.get()) ||
+                  (!Frozen && (Trainable ? Named : !Ctx.Lora.Applied));
+    if (Trains && isFloatingPoint(V->Ty))
       Ctx.RequiresGrad.insert(V.get());
+  }
+  for (auto Check :
+       {std::make_tuple("freeze", &Freeze, FreezeHits, &Ctx.Opts.FreezeRegex),
+        std::make_tuple("trainable", &Trainable, TrainableHits,
+                        &Ctx.Opts.TrainableRegex)})
+    if (*std::get<1>(Check) && !std::get<2>(Check))
+      if (Error E = Ctx.Diags.warn(
+              Twine(std::get<0>(Check)) + " pattern '" + *std::get<3>(Check) +
+              "' matches no parameter (parameters: " + someParameters(G) + ")"))
+        return E;
   for (const auto &N : G.Nodes) {
     bool Any = any_of(N->Inputs,
                       [&](const Value *V) {

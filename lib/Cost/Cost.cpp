@@ -82,8 +82,12 @@ std::vector<RecipeTerm> buildTerms(const Recipe &R, const CostOptions &O) {
     It->BytesPerParam = Ov.second;
     It->Name = It->Key + " (override)";
   }
-  if (O.RunMode == Mode::Infer)
+  if (O.RunMode == Mode::Infer) {
     Terms.resize(1);
+    // Serving prices the model as stored unless a weights term is given.
+    if (Terms[0].Name == "weights (" + dtypeName(R.WeightTy).str() + ")")
+      Terms[0].Name = "weights (as stored)";
+  }
   return Terms;
 }
 
@@ -112,26 +116,42 @@ void shardTerms(std::vector<RecipeTerm> &Terms, const CostOptions &O) {
   }
 }
 
+/// The row size of a weight for a per-row storage format: its last dim.
+uint64_t rowSize(const Value &V) {
+  return V.Sh.rank() ? static_cast<uint64_t>(
+                           std::max<int64_t>(V.Sh[V.Sh.rank() - 1], 1))
+                     : 1;
+}
+
+/// Serving without a weights override prices the weights as stored.
+bool weightsAsStored(const CostResult &C) {
+  return C.RunMode != Mode::Train && C.Terms[0].Key == "weights" &&
+         C.Terms[0].Name == "weights (as stored)";
+}
+
 /// The parameter side of a set of weights and buffers.
 struct ParamSide {
   uint64_t Count = 0, Trainable = 0, InGraph = 0, Buffers = 0;
+  uint64_t WeightBytes = 0, WeightCount = 0, FormatBytes = 0, FormatCount = 0;
   uint64_t Parameters = 0, Gradients = 0, OptimizerState = 0;
   uint64_t StepTransient = 0;
 };
 
 /// Parameters (each storage once, a graph narrower than the recipe priced
-/// as it is), the other per-parameter terms for the trainable ones, and
-/// buffers in their own dtype.
+/// as it is; serving without a weights override: as stored), frozen ones
+/// in the weight format when one is given, the other per-parameter terms
+/// for the trainable ones, and buffers in their own dtype.
 ParamSide priceParamSide(const CostContext &Ctx, const CostResult &C,
                          ArrayRef<const Value *> Params,
                          ArrayRef<const Value *> Buffers) {
   ParamSide P;
   bool Train = C.RunMode == Mode::Train;
-  uint64_t WeightBytes = 0, Largest = 0;
+  uint64_t Largest = 0;
   // Under ZeRO-3 the weights term is per GPU: the graph's dtype caps the
   // unsharded term.
   double Shards = C.ZeroStage >= 3 ? C.DataParallel : 1;
   double WeightTerm = C.Terms[0].BytesPerParam * Shards;
+  bool AsStored = weightsAsStored(C);
   for (const Value *V : Params) {
     Optional<uint64_t> N = V->Sh.numElements();
     if (!N)
@@ -140,19 +160,30 @@ ParamSide priceParamSide(const CostContext &Ctx, const CostResult &C,
     *N = (*N + Ctx.shards(V) - 1) / Ctx.shards(V);
     P.Count += *N;
     P.InGraph += V->bytes().getValueOr(0);
-    WeightBytes +=
-        roundBytes(std::min(WeightTerm, dtypeBits(V->Ty) / 8.0) / Shards * *N);
-    if (Train && Ctx.RequiresGrad.count(V)) {
+    bool Trainable = Train && Ctx.RequiresGrad.count(V);
+    if (Trainable) {
       P.Trainable += *N;
       Largest = std::max(Largest, *N);
     }
+    if (C.WeightFormat && !Trainable && isFloatingPoint(V->Ty)) {
+      P.FormatBytes += storageBytes(*C.WeightFormat, *N, rowSize(*V));
+      P.FormatCount += *N;
+      continue;
+    }
+    P.WeightCount += *N;
+    P.WeightBytes +=
+        AsStored ? bytesFor(V->Ty, *N).getValueOr(0)
+                 : roundBytes(std::min(WeightTerm, dtypeBits(V->Ty) / 8.0) /
+                              Shards * *N);
   }
   // The optimizer's update allocates its temporaries one parameter at a
   // time, in f32: the largest parameter's are the step's transient peak.
   if (const Optimizer *Opt = findOptimizer(C.Optimizer))
     P.StepTransient = uint64_t(Opt->StepTemporaries) * Largest * 4;
   for (const RecipeTerm &T : C.Terms) {
-    if (T.Key == "weights")
+    // The weights (and frozen weights in a storage format) are priced by
+    // element above.
+    if (T.Key == "weights" || T.Key == "frozen_weights")
       continue;
     uint64_t B = roundBytes(T.BytesPerParam * P.Trainable);
     switch (T.Category) {
@@ -167,7 +198,7 @@ ParamSide priceParamSide(const CostContext &Ctx, const CostResult &C,
       break;
     }
   }
-  P.Parameters += WeightBytes;
+  P.Parameters += P.WeightBytes + P.FormatBytes;
   // Buffers (float initializers that are not trainable: masks, rotary
   // caches) are stored with the model, in their own dtype.
   for (const Value *V : Buffers)
@@ -181,9 +212,10 @@ bool isBuffer(const Value &V) {
          isFloatingPoint(V.Ty) && V.Sh.rank() > 0;
 }
 
-/// The parameters and buffers of the whole model.
-void priceParameters(CostContext &Ctx) {
+/// The parameters and buffers of the whole model, and each term's bytes.
+Error priceParameters(CostContext &Ctx) {
   CostResult &C = Ctx.Cost;
+  bool Train = C.RunMode == Mode::Train;
   // Every weight of the model: the main graph's and those held inside
   // subgraphs (If branches, Loop bodies, a generation op's encoder and
   // decoder), which are priced as stored weights (they are never trainable
@@ -210,6 +242,31 @@ void priceParameters(CostContext &Ctx) {
   C.Gradients = P.Gradients;
   C.OptimizerState = P.OptimizerState;
   C.OptimizerStepTransient = P.StepTransient;
+  for (RecipeTerm &T : C.Terms)
+    if (T.Key != "weights")
+      T.Bytes = roundBytes(T.BytesPerParam * C.TrainableCount);
+  C.Terms[0].Bytes = P.WeightBytes;
+  if (weightsAsStored(C) && P.WeightCount)
+    C.Terms[0].BytesPerParam = double(P.WeightBytes) / P.WeightCount;
+  if (C.WeightFormat) {
+    // Serving: every weight is in the format; training: the frozen ones (a
+    // quantised base), a term of their own next to the recipe's weights.
+    RecipeTerm F{Train ? "frozen_weights" : "weights",
+                 (Train ? "frozen weights (" : "weights (") +
+                     std::string(C.WeightFormat->Name) + ")",
+                 TermCategory::Parameters,
+                 P.FormatCount ? double(P.FormatBytes) / P.FormatCount : 0,
+                 P.FormatBytes};
+    if (Train)
+      C.Terms.insert(C.Terms.begin() + 1, F);
+    else
+      C.Terms[0] = F;
+  }
+  if (Train && C.WeightFormat && !P.FormatCount)
+    return Ctx.Diags.warn(
+        "the weight format " + Twine(C.WeightFormat->Name) +
+        " applies to frozen weights in training, and none is frozen");
+  return Error::success();
 }
 
 /// Pipeline stages: each stage's weights and buffers (those its nodes read,
@@ -258,6 +315,8 @@ Error priceStages(CostContext &Ctx) {
     St.Gradients = P.Gradients;
     St.OptimizerState = P.OptimizerState;
     St.OptimizerStepTransient = P.StepTransient;
+    St.WeightBytes = P.WeightBytes;
+    St.FormatBytes = P.FormatBytes;
   }
   for (size_t I = 0; I < Ctx.Saved.Tensors.size(); ++I) {
     const Node *Consumer = Ctx.Saved.Tensors[I].Consumer;
@@ -326,7 +385,7 @@ Error priceSaved(CostContext &Ctx) {
 }
 
 /// Infer: the peak of the forward working set (the shared forward walk),
-/// each node's allocations, and where the peak is.
+/// each node's allocations, where the peak is and its bytes by dtype.
 void priceWorkingSet(CostContext &Ctx) {
   CostResult &C = Ctx.Cost;
   const Graph &G = *Ctx.M.Main;
@@ -334,33 +393,50 @@ void priceWorkingSet(CostContext &Ctx) {
   auto Bytes = [&](const Value &S) -> uint64_t {
     auto Ins = SizeOf.try_emplace(&S, 0);
     if (Ins.second) {
-      Optional<uint64_t> B = pricedBytes(S.Ty, S.Sh, false, C.ActivationType);
+      Optional<uint64_t> B = workingSetBytes(S, C.ActivationType, C.KVFormat);
       if (!B)
         ++C.UnpricedTensors;
       Ins.first->second = B.getValueOr(0);
     }
     return Ins.first->second;
   };
+  // The dtype each storage is priced in, for the breakdown at the peak.
+  auto TypeName = [&](const Value &S) -> std::string {
+    if (C.KVFormat && isKVCache(S))
+      return C.KVFormat->Name;
+    return dtypeName(pricedType(S.Ty, S.FixedDType, C.ActivationType)).str();
+  };
+  std::map<std::string, uint64_t> LiveByType;
   uint64_t Live = 0, Allocated = 0;
+  auto AtPeak = [&]() {
+    C.WorkingSetPeak = Live;
+    C.ActivationsByDType.clear();
+    for (const auto &KV : LiveByType)
+      if (KV.second)
+        C.ActivationsByDType.insert(KV);
+  };
   ForwardWalk(Ctx).run(
       [&](const Value &S) {
         Live += Bytes(S);
+        LiveByType[TypeName(S)] += Bytes(S);
         if (!S.Producer) // a graph input, live from the start
-          C.WorkingSetPeak = Live;
+          AtPeak();
         else
           Allocated += Bytes(S);
       },
       [&](size_t I) {
         C.NodeBytes[I] = Allocated;
         if (Live > C.WorkingSetPeak) {
-          C.WorkingSetPeak = Live;
+          AtPeak();
           C.WorkingSetPeakNode = G.Nodes[I].get();
         }
         Allocated = 0;
       },
-      [&](const Value &S) { Live -= Bytes(S); });
+      [&](const Value &S) {
+        Live -= Bytes(S);
+        LiveByType[TypeName(S)] -= Bytes(S);
+      });
   C.Activations = C.WorkingSetPeak;
-  C.ActivationsByDType[dtypeName(C.ActivationType).str()] = C.WorkingSetPeak;
 }
 
 } // namespace
@@ -377,11 +453,16 @@ Error runCost(CostContext &Ctx) {
   C.RunMode = O.RunMode;
   C.DataParallel = O.DataParallel;
   C.ZeroStage = O.ZeroStage;
-  C.Recipe = R->Name;
+  C.Recipe = O.RunMode == Mode::Train ? R->Name : "as-stored";
   C.Optimizer = O.Optimizer;
-  C.ActivationType = O.ActivationDType ? *O.ActivationDType : R->ActivationTy;
+  C.ActivationType = O.activationDType().getValueOr(DType::Undefined);
+  if (!O.WeightFormat.empty())
+    C.WeightFormat = cantFail(lookupStorageFormat(O.WeightFormat));
+  if (!O.KVFormat.empty() && O.RunMode == Mode::Infer)
+    C.KVFormat = cantFail(lookupStorageFormat(O.KVFormat));
   C.Terms = std::move(Terms);
-  priceParameters(Ctx);
+  if (Error E = priceParameters(Ctx))
+    return E;
   C.NodeBytes.assign(Ctx.M.Main->Nodes.size(), 0);
   if (O.RunMode == Mode::Train) {
     if (Error E = priceSaved(Ctx))

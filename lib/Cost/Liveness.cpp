@@ -2,6 +2,9 @@
 
 #include "vram/Cost/Liveness.h"
 
+#include "llvm/Support/Regex.h"
+
+#include <algorithm>
 #include <vector>
 
 using namespace llvm;
@@ -9,7 +12,7 @@ using namespace llvm;
 namespace vram {
 
 DType pricedType(DType Own, bool KeepsDType, DType ActTy) {
-  if (KeepsDType || !isFloatingPoint(Own))
+  if (KeepsDType || !isFloatingPoint(Own) || ActTy == DType::Undefined)
     return Own;
   return dtypeBits(Own) > dtypeBits(ActTy) ? ActTy : Own;
 }
@@ -20,6 +23,23 @@ Optional<uint64_t> pricedBytes(DType Own, const Shape &S, bool KeepsDType,
   if (!N)
     return None;
   return bytesFor(pricedType(Own, KeepsDType, ActTy), *N);
+}
+
+bool isKVCache(const Value &S) {
+  static const Regex KV("past|cache|present", Regex::IgnoreCase);
+  return (S.Kind == ValueKind::Input || S.IsGraphOutput) && KV.match(S.Name);
+}
+
+Optional<uint64_t> workingSetBytes(const Value &S, DType ActTy,
+                                   const StorageFormat *KV) {
+  if (!KV || !isKVCache(S))
+    return pricedBytes(S.Ty, S.Sh, S.FixedDType, ActTy);
+  Optional<uint64_t> N = S.Sh.numElements();
+  if (!N)
+    return None;
+  int64_t Row = S.Sh.rank() ? S.Sh[S.Sh.rank() - 1] : 1;
+  return storageBytes(*KV, *N,
+                      static_cast<uint64_t>(std::max<int64_t>(Row, 1)));
 }
 
 bool holdsData(const Value &S) {

@@ -96,7 +96,7 @@ private:
     if (const SavedTensor *T = SavedOf.lookup(&V))
       return savedBytes(*T);
     return perGpu(V,
-                  pricedBytes(V.Ty, V.Sh, V.FixedDType, ActTy).getValueOr(0));
+                  workingSetBytes(V, ActTy, Ctx.Cost.KVFormat).getValueOr(0));
   }
   /// Bytes of (a tensor shaped like) V on one GPU.
   uint64_t perGpu(const Value &V, uint64_t B) const {
@@ -216,6 +216,12 @@ void Timeline::worstStage() {
   C.Gradients = St.Gradients;
   C.OptimizerState = St.OptimizerState;
   C.Activations = St.Activations;
+  for (RecipeTerm &T : C.Terms)
+    T.Bytes = T.Key == "weights" ? St.WeightBytes
+              : T.Key == "frozen_weights"
+                  ? St.FormatBytes
+                  : static_cast<uint64_t>(
+                        std::llround(T.BytesPerParam * St.TrainableCount));
 }
 
 /// The peak against the GPU's memory, when one is given.
@@ -414,17 +420,14 @@ Error Timeline::runTrain() {
 
 Error Timeline::runInfer() {
   // The KV cache: past keys and values fed in, present ones returned.
-  static const Regex KV("past|cache|present", Regex::IgnoreCase);
   auto catOf = [&](const Value &S) {
-    bool Cache =
-        (S.Kind == ValueKind::Input || S.IsGraphOutput) && KV.match(S.Name);
-    return Cache ? LiveCat::KVCache : LiveCat::Temporaries;
+    return isKVCache(S) ? LiveCat::KVCache : LiveCat::Temporaries;
   };
   for (const Value *V : G.Inputs)
-    if (V->Kind == ValueKind::Input && KV.match(V->Name))
+    if (V->Kind == ValueKind::Input && isKVCache(*V))
       R.KVCacheBytes += priced(*V);
   for (const Value *V : G.Outputs)
-    if (KV.match(V->Name) && Ctx.storage(V) == V)
+    if (isKVCache(*V) && Ctx.storage(V) == V)
       R.KVPresentBytes += priced(*V);
   persistent();
   // The forward working set step by step (the shared forward walk, as the

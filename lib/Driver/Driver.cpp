@@ -20,6 +20,8 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/Timer.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
@@ -38,8 +40,38 @@ namespace {
 
 cl::OptionCategory ToolCat("vram-opt options");
 
-cl::opt<std::string> InputFile(cl::Positional, cl::desc("<model.onnx | ->"),
-                               cl::init("-"), cl::cat(ToolCat));
+/// A flag's bad value, reported as the tool's other errors are
+/// ("vram-opt: error: --mode: ..."); true, as cl::parser::parse returns on
+/// an error.
+bool flagError(const cl::Option &O, const Twine &Msg) {
+  WithColor::error(errs(), "vram-opt")
+      << (O.ArgStr.size() == 1 ? "-" : "--") << O.ArgStr << ": " << Msg << '\n';
+  return true;
+}
+
+/// An enum option whose error lists the choices.
+template <typename T> class ChoiceParser : public cl::parser<T> {
+public:
+  using cl::parser<T>::parser;
+  bool parse(cl::Option &O, StringRef ArgName, StringRef Arg, T &V) {
+    std::string Choices;
+    for (unsigned I = 0, E = this->getNumOptions(); I != E; ++I) {
+      if (this->getOption(I) == Arg) {
+        V = this->Values[I].V.getValue();
+        return false;
+      }
+      Choices +=
+          (I ? (I + 1 == E ? " or " : ", ") : "") + this->getOption(I).str();
+    }
+    return flagError(O, "'" + Arg + "' is not a choice; choose " + Choices);
+  }
+};
+template <typename T> using ChoiceOpt = cl::opt<T, false, ChoiceParser<T>>;
+
+// A list, so that a second path (or a flag's stray value) is our error,
+// not LLVM's "Too many positional arguments" after an unknown flag's.
+cl::list<std::string> InputFiles(cl::Positional, cl::desc("<model.onnx | ->"),
+                                 cl::cat(ToolCat));
 cl::opt<std::string> OutputFile("o", cl::desc("Write the report to <file>"),
                                 cl::value_desc("file"), cl::init("-"),
                                 cl::cat(ToolCat));
@@ -48,11 +80,11 @@ cl::list<std::string>
          cl::desc("Bind a symbolic input dim: --dim NAME=VALUE (repeatable); "
                   "NAME=V1,V2,... sweeps the values, parsing the model once"),
          cl::value_desc("NAME=VALUE"), cl::cat(ToolCat));
-cl::opt<int64_t> DefaultDim(
+cl::opt<std::string> DefaultDim(
     "default-dim",
     cl::desc("Bind every symbolic input dim not given by --dim to N"),
-    cl::value_desc("N"), cl::init(0), cl::cat(ToolCat));
-cl::opt<InputFormat> Format(
+    cl::value_desc("N"), cl::cat(ToolCat));
+ChoiceOpt<InputFormat> Format(
     "input-format", cl::desc("How to read the model (default: by extension)"),
     cl::values(clEnumValN(InputFormat::Auto, "auto", "by file extension"),
                clEnumValN(InputFormat::Binary, "binary", "binary protobuf"),
@@ -100,13 +132,13 @@ cl::opt<bool> TimePasses("time-passes",
                          cl::cat(ToolCat));
 cl::opt<bool> ListPasses("list-passes", cl::desc("List the passes and exit"),
                          cl::cat(ToolCat));
-cl::opt<Mode> RunMode("mode", cl::desc("What to price"),
-                      cl::values(clEnumValN(Mode::Train, "train",
-                                            "a training step (default)"),
-                                 clEnumValN(Mode::Infer, "infer",
-                                            "serving: weights + forward "
-                                            "working set")),
-                      cl::init(Mode::Train), cl::cat(ToolCat));
+ChoiceOpt<Mode> RunMode("mode", cl::desc("What to price"),
+                        cl::values(clEnumValN(Mode::Train, "train",
+                                              "a training step (default)"),
+                                   clEnumValN(Mode::Infer, "infer",
+                                              "serving: weights + forward "
+                                              "working set")),
+                        cl::init(Mode::Train), cl::cat(ToolCat));
 // The help of --recipe, --optimizer and --recipe-term is set from the tables
 // before the flags are parsed (see parseCommandLine).
 cl::opt<std::string> RecipeName("recipe", cl::init(CostOptions().Recipe),
@@ -119,6 +151,12 @@ cl::opt<std::string> ActivationDType(
     cl::desc("Store floating-point activations in this dtype (f32, f16, "
              "bf16, ...), overriding the recipe"),
     cl::cat(ToolCat));
+// The help of --weight-dtype and --kv-dtype lists the formats (see
+// parseCommandLine).
+cl::opt<std::string> WeightDType("weight-dtype", cl::value_desc("FORMAT"),
+                                 cl::cat(ToolCat));
+cl::opt<std::string> KVDType("kv-dtype", cl::value_desc("FORMAT"),
+                             cl::cat(ToolCat));
 cl::list<std::string> RecipeTerms("recipe-term", cl::value_desc("TERM=BYTES"),
                                   cl::cat(ToolCat));
 cl::opt<std::string>
@@ -130,7 +168,20 @@ cl::opt<std::string> Freeze("freeze",
                             cl::desc("Freeze parameters whose names match "
                                      "REGEX (no gradient or optimizer state)"),
                             cl::value_desc("REGEX"), cl::cat(ToolCat));
-cl::opt<LossKind>
+cl::opt<std::string> Trainable(
+    "trainable",
+    cl::desc("Train only the parameters whose names match REGEX (with "
+             "--freeze: less the frozen ones; with --lora: besides the "
+             "adapters)"),
+    cl::value_desc("REGEX"), cl::cat(ToolCat));
+cl::opt<std::string>
+    Lora("lora",
+         cl::desc("Add LoRA adapters (PEFT) to the linear layers whose weight "
+                  "names match REGEX and freeze the base: "
+                  "r=R[,alpha=A][,dropout=P],targets=REGEX (alpha 8, dropout 0 "
+                  "by default)"),
+         cl::value_desc("r=R,targets=REGEX"), cl::cat(ToolCat));
+ChoiceOpt<LossKind>
     Loss("loss", cl::desc("The loss of the training step"),
          cl::values(clEnumValN(LossKind::None, "none",
                                "not priced: each output's gradient seeds the "
@@ -150,7 +201,7 @@ cl::opt<bool> LossUpcast(
     cl::desc("Cross-entropy upcasts 16-bit logits to f32 first, as Hugging "
              "Face's logits.float() (default true; =false to keep them)"),
     cl::init(true), cl::cat(ToolCat));
-cl::opt<AutocastDevice> AutocastOn(
+ChoiceOpt<AutocastDevice> AutocastOn(
     "autocast-device",
     cl::desc("Where torch.autocast runs, for --recipe torch-amp (its policy "
              "lists differ)"),
@@ -175,7 +226,7 @@ cl::opt<bool> AsWritten("as-written",
                         cl::cat(ToolCat));
 // The what-if options take comma lists (--tp 1,2,4): each combination is
 // one row of a sweep (see WhatIf).
-cl::list<CheckpointPolicy> Checkpoint(
+cl::list<CheckpointPolicy, bool, ChoiceParser<CheckpointPolicy>> Checkpoint(
     "checkpoint",
     cl::desc("Activation checkpointing (docs/planning.md); a comma list "
              "sweeps"),
@@ -192,7 +243,7 @@ cl::opt<std::string> CheckpointLayers(
     cl::desc("Checkpoint only the layers whose names (as in the Layers "
              "table) match REGEX"),
     cl::value_desc("REGEX"), cl::cat(ToolCat));
-cl::list<AttentionKernel> Attention(
+cl::list<AttentionKernel, bool, ChoiceParser<AttentionKernel>> Attention(
     "attention", cl::desc("How the attention core runs; a comma list sweeps"),
     cl::values(clEnumValN(AttentionKernel::Eager, "eager",
                           "as written in the graph (default)"),
@@ -254,16 +305,23 @@ cl::opt<std::string> DiffWith(
              "model: --checkpoint none,full --diff m.onnx); with one point, "
              "both run with it"),
     cl::value_desc("FILE"), cl::cat(ToolCat));
-cl::opt<OutputFormat> ReportFormat(
+ChoiceOpt<OutputFormat> ReportFormat(
     "format", cl::desc("Report format"),
     cl::values(clEnumValN(OutputFormat::Text, "text", "text (default)"),
                clEnumValN(OutputFormat::JSON, "json", "one JSON object"),
                clEnumValN(OutputFormat::CSV, "csv", "the per-node table")),
     cl::init(OutputFormat::Text), cl::cat(ToolCat));
-cl::opt<unsigned> TopNodes("n",
-                           cl::desc("Rows of the per-node table in text (the "
-                                    "largest; the rest folded); 0 for all"),
-                           cl::init(25), cl::cat(ToolCat));
+cl::opt<std::string> TopNodes("n",
+                              cl::desc("Rows of the per-node table in text "
+                                       "(the largest; the rest folded); 0 "
+                                       "for all (default 25)"),
+                              cl::value_desc("N"), cl::init("25"),
+                              cl::cat(ToolCat));
+
+/// The model's path ("-": standard input).
+std::string inputPath() {
+  return InputFiles.empty() ? std::string("-") : InputFiles.front();
+}
 
 //===----------------------------------------------------------------------===//
 // The libraries' options, built from the flags
@@ -312,6 +370,18 @@ Error describeLoadError(Error E) {
                          "syntax or protobuf text format, use "
                          "--input-format=text or --input-format=textproto)");
       });
+}
+
+/// An integer flag's value, at least Min (when given): "--default-dim: 'x'
+/// is not an integer".
+Expected<int64_t> parseIntFlag(StringRef Flag, StringRef Value,
+                               Optional<int64_t> Min = None) {
+  int64_t N;
+  if (Value.trim().getAsInteger(10, N))
+    return makeError(Flag + ": '" + Value + "' is not an integer");
+  if (Min && N < *Min)
+    return makeError(Flag + ": " + Twine(N) + " is less than " + Twine(*Min));
+  return N;
 }
 
 /// A library's error about a flag's value, prefixed with the flag.
@@ -488,8 +558,12 @@ Expected<LoadOptions> buildLoadOptions(const Binding &First) {
   LoadOptions LO;
   LO.Format = Format;
   LO.Dims = First;
-  if (DefaultDim.getNumOccurrences())
-    LO.DefaultDim = DefaultDim;
+  if (DefaultDim.getNumOccurrences()) {
+    Expected<int64_t> N = parseIntFlag("--default-dim", DefaultDim);
+    if (!N)
+      return N.takeError();
+    LO.DefaultDim = *N;
+  }
   LO.ParamInputs = ParamInputs;
   LO.DataInputs = DataInputs;
   LO.Buffers = Buffers;
@@ -520,9 +594,17 @@ Expected<CostOptions> buildCostOptions(const WhatIf &W) {
                        ", for example --recipe-term optimizer_state=4");
     CO.TermOverrides.push_back(std::move(*Term));
   }
+  CO.WeightFormat = WeightDType;
+  CO.KVFormat = KVDType;
+  if (!WeightDType.empty())
+    if (auto F = lookupStorageFormat(WeightDType); !F)
+      return prefixError("--weight-dtype: ", F.takeError());
+  if (!KVDType.empty())
+    if (auto F = lookupStorageFormat(KVDType); !F)
+      return prefixError("--kv-dtype: ", F.takeError());
   Expected<uint64_t> OverheadBytes = parseSize(Overhead);
   if (!OverheadBytes)
-    return OverheadBytes.takeError();
+    return prefixError("--framework-overhead: ", OverheadBytes.takeError());
   CO.OverheadBytes = *OverheadBytes;
   if (W.DP < 1)
     return makeError("--dp=0: the data-parallel degree must be at least 1");
@@ -551,6 +633,21 @@ Expected<CostOptions> buildCostOptions(const WhatIf &W) {
   return CO;
 }
 
+/// Flags that do not apply to the mode, said rather than dropped silently.
+Error warnUnusedCostFlags(Diagnostics &Diags) {
+  if (RunMode == Mode::Infer &&
+      (RecipeName.getNumOccurrences() || OptimizerName.getNumOccurrences()))
+    if (Error E = Diags.warn("--recipe and --optimizer price training; "
+                             "serving prices the model as stored (override "
+                             "with --weight-dtype, --activation-dtype, "
+                             "--kv-dtype)"))
+      return E;
+  if (RunMode == Mode::Train && !KVDType.empty())
+    return Diags.warn("--kv-dtype prices the KV cache of serving; it does "
+                      "not apply to --mode train");
+  return Error::success();
+}
+
 /// The analysis options; the activation dtype comes from the cost options
 /// (the recipe's, or --activation-dtype).
 Expected<AnalysisOptions> buildAnalysisOptions(const CostOptions &CO,
@@ -559,6 +656,13 @@ Expected<AnalysisOptions> buildAnalysisOptions(const CostOptions &CO,
   AO.Strict = Strict;
   AO.Fusion = !AsWritten;
   AO.FreezeRegex = Freeze;
+  AO.TrainableRegex = Trainable;
+  if (!Lora.empty()) {
+    auto L = parseLoraSpec(Lora);
+    if (!L)
+      return prefixError("--lora: ", L.takeError());
+    AO.Lora = *L;
+  }
   AO.Loss = Loss;
   AO.LossOutput = LossOutput;
   AO.LossUpcast = LossUpcast;
@@ -600,10 +704,13 @@ Expected<AnalysisOptions> buildAnalysisOptions(const CostOptions &CO,
   return AO;
 }
 
-ReportOptions buildReportOptions() {
+Expected<ReportOptions> buildReportOptions() {
   ReportOptions RO;
   RO.Format = ReportFormat;
-  RO.TopNodes = TopNodes;
+  Expected<int64_t> N = parseIntFlag("-n", TopNodes, 0);
+  if (!N)
+    return N.takeError();
+  RO.TopNodes = static_cast<unsigned>(std::min<int64_t>(*N, UINT32_MAX));
   return RO;
 }
 
@@ -611,6 +718,9 @@ ReportOptions buildReportOptions() {
 /// What ("output", "trace") names it in the error.
 Expected<std::unique_ptr<ToolOutputFile>> openOutput(StringRef Path,
                                                      StringRef What) {
+  if (Path != "-" && sys::fs::equivalent(Path, inputPath()))
+    return makeError("the " + What + " file '" + Path +
+                     "' is the model itself; refusing to overwrite it");
   std::error_code EC;
   auto File = std::make_unique<ToolOutputFile>(Path, EC, sys::fs::OF_None);
   if (EC)
@@ -669,14 +779,16 @@ private:
 /// One run of the tool: the input, its warnings, its timers, and the
 /// libraries' options as the run builds them.
 struct ToolRun {
-  std::string File =
-      InputFile == "-" ? std::string("<stdin>") : InputFile.getValue();
+  std::string File = inputPath() == "-" ? std::string("<stdin>") : inputPath();
   Diagnostics Diags;
   StageTimers Timers{TimePasses};
   LoadOptions Load;
   /// The options of the run in progress: one of Variants.
   AnalysisOptions Analysis;
   CostOptions Cost;
+  ReportOptions Report;
+  /// --trace's file, opened before the run, kept when it succeeds.
+  std::unique_ptr<ToolOutputFile> Trace;
   std::unique_ptr<ParsedModel> Parsed;
   /// Each combination of the what-if lists, and its options.
   std::vector<WhatIf> WhatIfs;
@@ -704,7 +816,7 @@ struct ToolRun {
   /// Reads the model (once for every binding).
   Error parse() {
     Timer *T = Timers.start("parse", "parse");
-    auto P = ParsedModel::parse(InputFile, Load);
+    auto P = ParsedModel::parse(inputPath(), Load);
     StageTimers::stop(T);
     if (!P)
       return describeLoadError(P.takeError());
@@ -789,16 +901,11 @@ Error ToolRun::analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS,
     printIR(*Ctx.M.Main, OS);
   if (!PrintIR && Passes.empty()) {
     Timer *T = Timers.start("report", "report views");
-    printReport(Ctx, buildReportOptions(), OS);
+    printReport(Ctx, Report, OS);
     StageTimers::stop(T);
   }
-  if (TraceFile.empty())
-    return Error::success();
-  auto Trace = openOutput(TraceFile, "trace");
-  if (!Trace)
-    return Trace.takeError();
-  writeTrace(Ctx, (*Trace)->os());
-  (*Trace)->keep();
+  if (Trace)
+    writeTrace(Ctx, Trace->os());
   return Error::success();
 }
 
@@ -1047,28 +1154,113 @@ std::string describeGpus() {
   return S + "or a size (24GiB, 24GB)";
 }
 
+/// "f32 (32-bit float), ..., nf4 (...)".
+std::string describeFormats(StringRef Lead) {
+  std::string S = Lead.str();
+  ListSeparator LS;
+  for (const StorageFormat &F : storageFormats())
+    S += (StringRef(LS) + F.Name + " (" + F.Description + ")").str();
+  return S;
+}
+
 std::string describeRecipeTerms() {
   return "Override one recipe term, bytes per parameter: " +
          join(recipeTermKeys(), ", ") + " (repeatable)";
 }
 
-void parseCommandLine(int Argc, char **Argv) {
+constexpr const char *Usage =
+    "USAGE: vram-opt MODEL [--dim NAME=VALUE ...] [options]\n";
+
+constexpr const char *Examples = R"(
+EXAMPLES:
+  Does a training step fit, and where does the memory go:
+    vram-opt model.onnx --dim batch=8 --dim seq=1024 --loss cross-entropy --gpu L4
+  The largest batch that fits an 80 GB GPU:
+    vram-opt model.onnx --dim seq=2048 --gpu H100-80GB --fit batch
+  What-ifs: checkpointing, flash attention, tensor parallelism, ZeRO:
+    vram-opt model.onnx --dim batch=8 --dim seq=4096 --checkpoint selective --attention flash --tp 4 --dp 8 --zero 1
+  Fine-tuning with LoRA on a 4-bit base (QLoRA):
+    vram-opt model.onnx --dim batch=4 --dim seq=512 --lora 'r=16,targets=.*(q|v)_proj.*' --weight-dtype nf4
+  Serving one decode step with an int8 KV cache:
+    vram-opt decoder.onnx --mode infer --dim batch=16 --dim past=4095 --kv-dtype int8
+  A sweep, as JSON:
+    vram-opt model.onnx --dim batch=1,2,4,8 --dim seq=512 --format json
+
+Sizes are bytes, or with a unit: K, M, G, T and KiB, MiB, GiB, TiB are
+powers of 1024; KB, MB, GB, TB powers of 1000 (2G = 2GiB = 2147483648).
+Documentation: README.md and docs/ (memory.md, planning.md, frontend.md).
+)";
+
+/// LLVM's parse errors (written to Text) worded as the tool's: "vram-opt:
+/// error: unknown option '--dimm'; did you mean '--dim'?".
+void reportParseErrors(StringRef Text, StringRef ProgramName) {
+  SmallVector<StringRef, 4> Lines;
+  Text.split(Lines, '\n', -1, /*KeepEmpty=*/false);
+  std::string Pending;
+  auto Flush = [&]() {
+    if (!Pending.empty())
+      WithColor::error(errs(), "vram-opt") << Pending << '\n';
+    Pending.clear();
+  };
+  for (StringRef L : Lines) {
+    L.consume_front(ProgramName);
+    L.consume_front(": ");
+    L = L.trim();
+    StringRef Arg;
+    if (L.consume_front("Unknown command line argument '")) {
+      Flush();
+      Pending =
+          ("unknown option '" + L.split('\'').first + "' (see vram-opt --help)")
+              .str();
+    } else if (L.startswith("Did you mean") && !Pending.empty()) {
+      Pending += "; did" + L.drop_front(3).str();
+    } else {
+      Flush();
+      Pending = L.str();
+    }
+  }
+  Flush();
+}
+
+/// Parses the flags; false (the errors printed) when they are wrong.
+bool parseCommandLine(int Argc, char **Argv) {
   // The options keep a reference to their help.
   static const std::string RecipeHelp = describeRecipes(),
                            OptimizerHelp = describeOptimizers(),
                            RecipeTermHelp = describeRecipeTerms(),
-                           GpuHelp = describeGpus();
+                           GpuHelp = describeGpus(),
+                           WeightHelp = describeFormats(
+                               "Store the weights in FORMAT: serving, every "
+                               "weight (default: as stored); training, the "
+                               "frozen ones (a quantised base, QLoRA): "),
+                           KVHelp = describeFormats(
+                               "Serving: store the KV cache (past and "
+                               "present keys and values) in FORMAT (default: "
+                               "as stored): ");
   RecipeName.setDescription(RecipeHelp);
   OptimizerName.setDescription(OptimizerHelp);
   RecipeTerms.setDescription(RecipeTermHelp);
   Gpu.setDescription(GpuHelp);
+  WeightDType.setDescription(WeightHelp);
+  KVDType.setDescription(KVHelp);
+  static cl::extrahelp ExampleHelp(Examples);
   cl::HideUnrelatedOptions(ToolCat);
-  cl::ParseCommandLineOptions(
+  cl::SetVersionPrinter([](raw_ostream &OS) {
+    OS << "vram-opt " << VRAM_OPT_VERSION << "\n  built with LLVM "
+       << VRAM_LLVM_VERSION << ", ONNX " << VRAM_ONNX_VERSION << '\n';
+  });
+  std::string Errors;
+  raw_string_ostream ErrorStream(Errors);
+  bool OK = cl::ParseCommandLineOptions(
       Argc, Argv,
       "vram-opt: accelerator memory analysis of ONNX transformer models\n\n"
       "  Reads an ONNX model (binary .onnx, textual .onnxtxt, .textproto; '-'\n"
       "  for stdin), binds symbolic dims, propagates shapes and reports where\n"
-      "  the memory of training or serving it goes.\n");
+      "  the memory of training or serving it goes.\n",
+      &ErrorStream);
+  if (!OK)
+    reportParseErrors(ErrorStream.str(), sys::path::filename(Argv[0]));
+  return OK;
 }
 
 int listPasses() {
@@ -1081,13 +1273,24 @@ int listPasses() {
 
 int runVramOpt(int Argc, char **Argv) {
   InitLLVM X(Argc, Argv);
-  parseCommandLine(Argc, Argv);
+  // No argument on a terminal: the usage, not a silent wait on stdin.
+  if (Argc == 1 && sys::Process::StandardInIsUserInput()) {
+    errs() << Usage
+           << "Reads the model from standard input when MODEL is '-'.\n"
+              "Run 'vram-opt --help' for the options and examples.\n";
+    return 1;
+  }
+  if (!parseCommandLine(Argc, Argv))
+    return 1;
   if (ListPasses)
     return listPasses();
 
   // Each check in the order the run reaches it: the flags the load needs,
   // the model, the other flags, the output, then each binding.
   ToolRun Run;
+  if (InputFiles.size() > 1)
+    return Run.fail(
+        makeError("one model per run; also given: '" + InputFiles[1] + "'"));
   auto Bindings = parseDims();
   if (!Bindings)
     return Run.fail(Bindings.takeError());
@@ -1103,11 +1306,28 @@ int runVramOpt(int Argc, char **Argv) {
   if (!Load)
     return Run.fail(Load.takeError());
   Run.Load = std::move(*Load);
+  auto Report = buildReportOptions();
+  if (!Report)
+    return Run.fail(Report.takeError());
+  Run.Report = std::move(*Report);
+  // The outputs are opened before any work, so that a path that cannot be
+  // written fails at once; neither is kept unless the run succeeds.
+  auto Out = openOutput(OutputFile, "output");
+  if (!Out)
+    return Run.fail(Out.takeError());
+  if (!TraceFile.empty()) {
+    auto Trace = openOutput(TraceFile, "trace");
+    if (!Trace)
+      return Run.fail(Trace.takeError());
+    Run.Trace = std::move(*Trace);
+  }
   if (Error E = Run.parse())
     return Run.fail(std::move(E));
   if (!DiffWith.empty())
     if (Error E = Run.parseB())
       return Run.fail(std::move(E));
+  if (Error E = warnUnusedCostFlags(Run.Diags))
+    return Run.fail(std::move(E));
   // Every combination's options are checked before the first run.
   for (const WhatIf &W : Run.WhatIfs) {
     auto Cost = buildCostOptions(W);
@@ -1119,9 +1339,6 @@ int runVramOpt(int Argc, char **Argv) {
     Run.Variants.emplace_back(std::move(*Analysis), std::move(*Cost));
   }
   Run.useVariant(0);
-  auto Out = openOutput(OutputFile, "output");
-  if (!Out)
-    return Run.fail(Out.takeError());
 
   bool Sweep = Bindings->size() > 1 || Run.Variants.size() > 1;
   Error E = !DiffWith.empty() ? Run.diff(*Bindings, *Steps, (*Out)->os())
@@ -1135,6 +1352,8 @@ int runVramOpt(int Argc, char **Argv) {
   (*Out)->os().flush();
   Run.printWarnings();
   (*Out)->keep();
+  if (Run.Trace)
+    Run.Trace->keep();
   return 0;
 }
 

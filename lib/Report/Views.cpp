@@ -62,9 +62,17 @@ public:
     printFitLine(OS);
     OS << "vram-opt: " << Ctx.M.Path << '\n';
     // Serving has no optimizer: the header does not name one.
-    OS << "mode " << modeName(C.RunMode) << ", recipe " << C.Recipe;
+    OS << "mode " << modeName(C.RunMode);
     if (C.RunMode == Mode::Train)
-      OS << ", optimizer " << C.Optimizer;
+      OS << ", recipe " << C.Recipe << ", optimizer " << C.Optimizer;
+    else
+      OS << ", weights " << C.Terms.front().Name.substr(8) << ", activations "
+         << (C.ActivationType == DType::Undefined
+                 ? std::string("(as stored)")
+                 : "(" + dtypeName(C.ActivationType).str() + ")")
+         << ", kv cache "
+         << (C.KVFormat ? "(" + std::string(C.KVFormat->Name) + ")"
+                        : std::string("(as stored)"));
     if (!Ctx.M.DimBindings.empty()) {
       OS << ", dims";
       for (const auto &KV : Ctx.M.DimBindings)
@@ -81,11 +89,8 @@ public:
       if (T.BytesPerParam == 0)
         continue;
       PerParam += T.BytesPerParam;
-      bool Weights = &T == &C.Terms.front();
-      uint64_t N = Weights ? C.ParamCount : C.TrainableCount;
-      OS << fmt::format(
-          "  {:<36} {:>11.2f} {:>14}\n", T.Name, T.BytesPerParam,
-          formatBytes(static_cast<uint64_t>(T.BytesPerParam * N)));
+      OS << fmt::format("  {:<36} {:>11.2f} {:>14}\n", T.Name, T.BytesPerParam,
+                        formatBytes(T.Bytes));
     }
     if (C.BufferBytes)
       OS << fmt::format("  {:<36} {:>11} {:>14}\n",
@@ -188,7 +193,8 @@ public:
     for (const RecipeTerm &T : C.Terms)
       Terms.push_back(json::Object{{"name", T.Name},
                                    {"category", termCategoryName(T.Category)},
-                                   {"bytes_per_param", T.BytesPerParam}});
+                                   {"bytes_per_param", T.BytesPerParam},
+                                   {"bytes", static_cast<int64_t>(T.Bytes)}});
     Root["recipe_terms"] = std::move(Terms);
     Root["totals"] = json::Object{
         {"parameters", static_cast<int64_t>(C.Parameters)},

@@ -12,6 +12,7 @@
 
 #include "vram/Analysis/Analysis.h"
 #include "vram/Analysis/OpRegistry.h"
+#include "vram/Cost/Recipes.h"
 
 #include "llvm/ADT/Optional.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
@@ -46,6 +47,11 @@ struct CostOptions {
   /// Per-term overrides, bytes per parameter: weights, master_weights,
   /// gradients, master_gradients, optimizer_state.
   std::vector<std::pair<std::string, double>> TermOverrides;
+  /// Storage formats (lib/Cost/Recipes.cpp) of the weights and of the KV
+  /// cache; empty: training prices weights by the recipe, serving as
+  /// stored. In training the weight format applies to frozen weights only
+  /// (a quantised base, QLoRA); the KV format applies to serving.
+  std::string WeightFormat, KVFormat;
   /// Framework overhead (CUDA context and workspace), bytes.
   uint64_t OverheadBytes = 400ull << 20;
   /// Data-parallel ranks and the ZeRO stage (ZeRO paper, Rajbhandari et al.
@@ -66,12 +72,13 @@ struct CostOptions {
   uint64_t GpuBytes = 0;
   std::string GpuName;
 
-  /// Checks the recipe, the optimizer and each term override's key against
-  /// the tables of vram/Cost/Recipes.h, in that order, then the data
-  /// parallel degree and the ZeRO stage.
+  /// Checks the recipe, the optimizer, each term override's key and the
+  /// storage formats against the tables of vram/Cost/Recipes.h, in that
+  /// order, then the data parallel degree and the ZeRO stage.
   llvm::Error validate() const;
   /// The dtype of floating-point activations: ActivationDType, else the
-  /// recipe's; None when the recipe is unknown.
+  /// recipe's in training, None (as stored) in serving; None when the
+  /// recipe is unknown.
   llvm::Optional<DType> activationDType() const;
 };
 
@@ -118,8 +125,9 @@ llvm::ArrayRef<std::pair<const char *, uint64_t>> gpuPresets();
 
 // Parsers for the values of CostOptions given as text (their errors name no
 // command-line flag).
-/// "400MiB", "1.5GiB", "1024" (also KiB, KB, MB, GB, B): a size in bytes, or
-/// "invalid size 'S' (examples: 400MiB, 1GiB, 0)".
+/// "400MiB", "1.5GiB", "2G", "24GB", "1024": a size in bytes (K, M, G, T and
+/// KiB, MiB, GiB, TiB powers of 1024; KB, MB, GB, TB powers of 1000; B), or
+/// "invalid size 'S' (examples: ...)".
 llvm::Expected<uint64_t> parseSize(llvm::StringRef S);
 /// A floating-point dtype for ActivationDType ("f16", "bf16", ...), or
 /// "'NAME' is not a floating-point dtype".
@@ -135,14 +143,20 @@ struct RecipeTerm {
   std::string Name; ///< "weights (f16)", "master weights (f32)", ...
   TermCategory Category = TermCategory::Parameters;
   double BytesPerParam = 0;
+  /// The term's bytes (the parameters it applies to times BytesPerParam, or
+  /// for weights each parameter in the dtype it is priced in).
+  uint64_t Bytes = 0;
 };
 
 struct CostResult {
   Mode RunMode = Mode::Train;
   std::string Recipe;
   std::string Optimizer;
-  /// Floating-point activations are stored in this (or narrower) dtype.
+  /// Floating-point activations are stored in this (or narrower) dtype;
+  /// Undefined: as stored (serving without --activation-dtype).
   DType ActivationType = DType::Float16;
+  /// The storage formats of CostOptions (null: none given).
+  const StorageFormat *WeightFormat = nullptr, *KVFormat = nullptr;
   std::vector<RecipeTerm> Terms;
   uint64_t ParamCount = 0;        ///< trainable + frozen, each storage once
   uint64_t TrainableCount = 0;    ///< requires grad
@@ -207,6 +221,8 @@ struct CostResult {
     uint64_t ParamCount = 0, TrainableCount = 0, BufferBytes = 0;
     uint64_t Parameters = 0, Gradients = 0, OptimizerState = 0;
     uint64_t OptimizerStepTransient = 0;
+    /// The weights term's bytes and the frozen weights' in a storage format.
+    uint64_t WeightBytes = 0, FormatBytes = 0;
     uint64_t Saved = 0;       ///< saved bytes of one micro-batch
     uint64_t Activations = 0; ///< Saved x InFlight
     uint64_t Peak = 0;        ///< the timeline's peak of the stage
