@@ -69,12 +69,16 @@ def main():
             plain, fit = [], []
             try:
                 _, out, err = run(cmd + ["--time-passes"])
-            except subprocess.CalledProcessError:
+            except (OSError, subprocess.CalledProcessError):
                 print("%-14s %s" % (key + " " + name, "n/a (options unsupported)"))
                 continue
-            for _ in range(a.n):  # alternate: the same load on both
-                plain.append(run(plain_cmd)[0])
-                fit.append(run(cmd)[0])
+            try:
+                for _ in range(a.n):  # alternate: the same load on both
+                    plain.append(run(plain_cmd)[0])
+                    fit.append(run(cmd)[0])
+            except (OSError, subprocess.CalledProcessError) as e:
+                print("%-14s %s" % (key + " " + name, "n/a (%s)" % e))
+                continue
             got = int(re.search(r"largest batch that fits: (\d+)", out).group(1))
             mp, mf = statistics.median(plain), statistics.median(fit)
             print("%-14s %6d %9.3f %9.3f %5.2fx %7d" % (key + " " + name, got, mp, mf, mf / mp, builds(err)))
