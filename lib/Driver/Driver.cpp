@@ -824,8 +824,11 @@ struct ToolRun {
     return Error::success();
   }
 
-  /// Reads the model of --diff.
+  /// Reads the model of --diff, unless it is the input (parsed once; B's
+  /// runs then build from the input's parse).
   Error parseB() {
+    if (DiffWith == inputPath())
+      return Error::success();
     Timer *T = Timers.start("parse", "parse (--diff)");
     auto P = ParsedModel::parse(DiffWith, Load);
     StageTimers::stop(T);
@@ -959,7 +962,8 @@ Error ToolRun::diff(ArrayRef<Binding> Bindings, ArrayRef<PipelineStep> Steps,
   if (!B)
     return prefixError("--diff " + DiffWith + ": ", B.takeError());
   printDiff(DiffSide{File, std::move(*A)},
-            DiffSide{DiffWith.getValue(), std::move(*B)}, ReportFormat, OS);
+            DiffSide{ParsedB ? DiffWith.getValue() : File, std::move(*B)},
+            ReportFormat, OS);
   return Error::success();
 }
 
