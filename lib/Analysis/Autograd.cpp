@@ -8,11 +8,10 @@
 // below, after PyTorch: view/reshape of a contiguous tensor, transpose,
 // squeeze, unsqueeze, flatten, expand, alias). A view of a parameter is the
 // parameter (a tied embedding's Transpose(wte) is not an activation). Split
-// outputs are disjoint parts of their source: each is its own storage, so
-// saving two of them counts two parts; when the source itself is kept too,
-// the parts are inside it and cost nothing more. Slice is a view too (a
-// saved slice keeps its whole source alive, as in PyTorch). Reshape of a
-// broadcast Expand is a copy.
+// outputs are views of their source (PyTorch's split, chunk and unbind
+// return views): a saved part keeps the whole source alive. Slice is a view
+// too (a saved slice keeps its whole source alive, as in PyTorch). Reshape
+// of a broadcast Expand is a copy.
 //
 //===----------------------------------------------------------------------===//
 
@@ -115,6 +114,7 @@ bool isView(const Node &N, ViewKind K) {
   case ViewKind::Reshape:
   case ViewKind::Broadcast:
   case ViewKind::ViewOfPart:
+  case ViewKind::PartsOf:
     return true;
   case ViewKind::ViewIfSameType: // stored alike under every recipe, too
     return N.input(0) && N.output(0) && N.input(0)->Ty == N.output(0)->Ty &&
@@ -125,7 +125,6 @@ bool isView(const Node &N, ViewKind K) {
            Index && Index->Data && Index->Sh.hasRank() && Index->Sh.rank() == 0;
   }
   case ViewKind::None:
-  case ViewKind::DisjointParts:
     return false;
   }
   return false;
@@ -139,13 +138,14 @@ Error runAlias(AnalysisContext &Ctx) {
   // Expand and views of them.
   DenseSet<const Value *> Expanded;
   Ctx.StorageOf.clear();
-  Ctx.PartOf.clear();
   for (const auto &N : Ctx.M.Main->Nodes) {
     ViewKind K = viewKind(*N);
-    if (K == ViewKind::DisjointParts && N->input(0))
+    // split, chunk, unbind: every part is a view of its source (PyTorch's
+    // split_with_sizes returns views), so a saved part keeps all of it.
+    if (K == ViewKind::PartsOf && N->input(0))
       for (const Value *Out : N->Outputs)
         if (Out)
-          Ctx.PartOf[Out] = Ctx.storage(N->input(0));
+          Ctx.StorageOf[Out] = Ctx.storage(N->input(0));
     if (!isView(*N, K) || !N->input(0) || !N->output(0))
       continue;
     const Value *In = N->input(0), *Out = N->output(0);

@@ -135,8 +135,6 @@ struct AnalysisContext {
   llvm::DenseSet<const Value *> RequiresGrad;
   /// Value -> the value owning its storage (itself unless a view).
   llvm::DenseMap<const Value *, const Value *> StorageOf;
-  /// Split output -> the storage it is a disjoint part of.
-  llvm::DenseMap<const Value *, const Value *> PartOf;
   SavedResult Saved;
   /// Filled by the loss pass.
   LossResult Loss;
