@@ -482,6 +482,71 @@ TEST_P(Invariants, WhatIfs) {
   }
 }
 
+/// Pipeline stages (--pp 2, and 3 with one micro-batch fewer than stages
+/// where the model has the layers): the stages' saved bytes of one
+/// micro-batch sum to the whole model's; each stage holds min(N - i, M)
+/// micro-batches; no stage has more parameters than the model, and
+/// together at least as many; the report's peak and totals are the worst
+/// stage's, and no stage peaks above it.
+TEST_P(Invariants, PipelineStages) {
+  const Case &K = GetParam();
+  if (K.Shared && !llvm::sys::fs::exists(K.Path))
+    GTEST_SKIP() << "shared model not found: " << K.Path;
+  LoadOptions LO;
+  LO.Dims = K.Dims;
+  AnalysisOptions AO;
+  uint64_t Whole = 0, WholeParams = 0;
+  {
+    Diagnostics Diags;
+    auto Model = loadModel(K.Path, LO, Diags);
+    ASSERT_TRUE(bool(Model)) << llvm::toString(Model.takeError());
+    CostOptions CO;
+    CostContext Ctx(**Model, AO, CO, Diags);
+    llvm::Error E = runPipeline(Ctx);
+    ASSERT_FALSE(bool(E)) << llvm::toString(std::move(E));
+    Whole = Ctx.Cost.Activations;
+    WholeParams = Ctx.Cost.ParamCount;
+  }
+  for (auto [PP, MB] : {std::pair<unsigned, unsigned>{2, 0}, {3, 2}}) {
+    SCOPED_TRACE(K.Path + " pp " + std::to_string(PP));
+    Diagnostics Diags;
+    auto Model = loadModel(K.Path, LO, Diags);
+    ASSERT_TRUE(bool(Model)) << llvm::toString(Model.takeError());
+    CostOptions CO;
+    CO.PipelineParallel = PP;
+    CO.MicroBatches = MB;
+    CostContext Ctx(**Model, AO, CO, Diags);
+    llvm::Error E = runPipeline(Ctx);
+    if (E) { // fewer layers than stages
+      std::string Msg = llvm::toString(std::move(E));
+      EXPECT_NE(Msg.find("pipeline stages for"), std::string::npos) << Msg;
+      continue;
+    }
+    const CostResult &C = Ctx.Cost;
+    ASSERT_EQ(C.Stages.size(), PP);
+    unsigned M = MB ? MB : PP;
+    EXPECT_EQ(C.MicroBatches, M);
+    uint64_t Saved = 0, Params = 0;
+    for (unsigned I = 0; I < PP; ++I) {
+      const CostResult::Stage &S = C.Stages[I];
+      Saved += S.Saved;
+      Params += S.ParamCount;
+      EXPECT_LE(S.ParamCount, WholeParams);
+      EXPECT_EQ(S.InFlight, std::min(PP - I, M));
+      EXPECT_EQ(S.Activations, S.Saved * S.InFlight);
+      EXPECT_LE(S.Peak, C.Stages[C.WorstStage].Peak);
+      EXPECT_FALSE(S.Layers.empty());
+    }
+    EXPECT_EQ(Saved, Whole);
+    EXPECT_GE(Params, WholeParams);
+    const CostResult::Stage &W = C.Stages[C.WorstStage];
+    EXPECT_EQ(Ctx.Timeline.PeakBytes, W.Peak);
+    EXPECT_EQ(C.Activations, W.Activations);
+    EXPECT_EQ(C.ParamCount, W.ParamCount);
+    EXPECT_EQ(C.worstRank(), C.WorstStage);
+  }
+}
+
 std::string caseName(const ::testing::TestParamInfo<Case> &I) {
   std::string N = llvm::sys::path::stem(I.param.Path).str();
   for (char &Ch : N)

@@ -16,6 +16,7 @@
 #include "vram/Cost/Recipes.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
@@ -141,79 +142,55 @@ std::vector<const Value *> allParameters(const Graph &Main) {
   return Params;
 }
 
-/// The per-parameter terms other than the weights, for the trainable
-/// parameters, added to their categories.
-void priceTrainableTerms(CostResult &C) {
-  for (RecipeTerm &T : C.Terms) {
-    if (T.Key == "weights")
-      continue;
-    T.Bytes = roundBytes(T.BytesPerParam * C.TrainableCount);
-    switch (T.Category) {
-    case TermCategory::Parameters:
-      C.Parameters += T.Bytes;
-      break;
-    case TermCategory::Gradients:
-      C.Gradients += T.Bytes;
-      break;
-    case TermCategory::OptimizerState:
-      C.OptimizerState += T.Bytes;
-      break;
-    }
-  }
+/// Serving without a weights override prices the weights as stored.
+bool weightsAsStored(const CostResult &C) {
+  return C.RunMode != Mode::Train && C.Terms[0].Key == "weights" &&
+         C.Terms[0].Name == "weights (as stored)";
 }
 
-/// The weight format's term (Count weights in Bytes): serving, every
-/// weight (it replaces the weights term); training, the frozen ones (a
-/// quantised base), a term of its own next to the recipe's weights.
-void addFormatTerm(CostResult &C, uint64_t Bytes, uint64_t Count) {
-  bool Train = C.RunMode == Mode::Train;
-  RecipeTerm F{Train ? "frozen_weights" : "weights",
-               (Train ? "frozen weights (" : "weights (") +
-                   std::string(C.WeightFormat->Name) + ")",
-               TermCategory::Parameters, Count ? double(Bytes) / Count : 0,
-               Bytes};
-  if (Train)
-    C.Terms.insert(C.Terms.begin() + 1, F);
-  else
-    C.Terms[0] = F;
-  C.Parameters += Bytes;
-}
+/// The parameter side of a set of weights and buffers.
+struct ParamSide {
+  uint64_t Count = 0, Trainable = 0, InGraph = 0, Buffers = 0;
+  uint64_t WeightBytes = 0, WeightCount = 0, FormatBytes = 0, FormatCount = 0;
+  uint64_t Parameters = 0, Gradients = 0, OptimizerState = 0;
+  uint64_t StepTransient = 0;
+};
 
 /// Parameters (each storage once, a graph narrower than the recipe priced
 /// as it is; serving without a weights override: as stored), frozen ones
 /// in the weight format when one is given, the other per-parameter terms
 /// for the trainable ones, and buffers in their own dtype.
-Error priceParameters(CostContext &Ctx) {
-  CostResult &C = Ctx.Cost;
+ParamSide priceParamSide(const CostContext &Ctx, const CostResult &C,
+                         ArrayRef<const Value *> Params,
+                         ArrayRef<const Value *> Buffers) {
+  ParamSide P;
   bool Train = C.RunMode == Mode::Train;
-  uint64_t WeightBytes = 0, WeightCount = 0, Largest = 0;
-  uint64_t FormatBytes = 0, FormatCount = 0;
+  uint64_t Largest = 0;
   // Under ZeRO-3 the weights term is per GPU: the graph's dtype caps the
   // unsharded term.
   double Shards = C.ZeroStage >= 3 ? C.DataParallel : 1;
   double WeightTerm = C.Terms[0].BytesPerParam * Shards;
-  bool AsStored = !Train && C.Terms[0].Key == "weights" &&
-                  C.Terms[0].Name == "weights (as stored)";
-  for (const Value *V : allParameters(*Ctx.M.Main)) {
+  bool AsStored = weightsAsStored(C);
+  for (const Value *V : Params) {
     Optional<uint64_t> N = V->Sh.numElements();
     if (!N)
       continue;
     // Per GPU: a parameter split by tensor parallelism counts its part.
     *N = (*N + Ctx.shards(V) - 1) / Ctx.shards(V);
-    C.ParamCount += *N;
-    C.ParamBytesInGraph += V->bytes().getValueOr(0);
+    P.Count += *N;
+    P.InGraph += V->bytes().getValueOr(0);
     bool Trainable = Train && Ctx.RequiresGrad.count(V);
     if (Trainable) {
-      C.TrainableCount += *N;
+      P.Trainable += *N;
       Largest = std::max(Largest, *N);
     }
     if (C.WeightFormat && !Trainable && isFloatingPoint(V->Ty)) {
-      FormatBytes += storageBytes(*C.WeightFormat, *N, rowSize(*V));
-      FormatCount += *N;
+      P.FormatBytes += storageBytes(*C.WeightFormat, *N, rowSize(*V));
+      P.FormatCount += *N;
       continue;
     }
-    WeightCount += *N;
-    WeightBytes +=
+    P.WeightCount += *N;
+    P.WeightBytes +=
         AsStored ? bytesFor(V->Ty, *N).getValueOr(0)
                  : roundBytes(std::min(WeightTerm, dtypeBits(V->Ty) / 8.0) /
                               Shards * *N);
@@ -221,25 +198,142 @@ Error priceParameters(CostContext &Ctx) {
   // The optimizer's update allocates its temporaries one parameter at a
   // time, in f32: the largest parameter's are the step's transient peak.
   if (const Optimizer *Opt = findOptimizer(C.Optimizer))
-    C.OptimizerStepTransient = uint64_t(Opt->StepTemporaries) * Largest * 4;
-  priceTrainableTerms(C);
-  C.Terms[0].Bytes = WeightBytes;
-  if (AsStored && WeightCount)
-    C.Terms[0].BytesPerParam = double(WeightBytes) / WeightCount;
-  C.Parameters += WeightBytes;
-  if (C.WeightFormat)
-    addFormatTerm(C, FormatBytes, FormatCount);
+    P.StepTransient = uint64_t(Opt->StepTemporaries) * Largest * 4;
+  for (const RecipeTerm &T : C.Terms) {
+    // The weights (and frozen weights in a storage format) are priced by
+    // element above.
+    if (T.Key == "weights" || T.Key == "frozen_weights")
+      continue;
+    uint64_t B = roundBytes(T.BytesPerParam * P.Trainable);
+    switch (T.Category) {
+    case TermCategory::Parameters:
+      P.Parameters += B;
+      break;
+    case TermCategory::Gradients:
+      P.Gradients += B;
+      break;
+    case TermCategory::OptimizerState:
+      P.OptimizerState += B;
+      break;
+    }
+  }
+  P.Parameters += P.WeightBytes + P.FormatBytes;
   // Buffers (float initializers that are not trainable: masks, rotary
   // caches) are stored with the model, in their own dtype.
+  for (const Value *V : Buffers)
+    P.Buffers += V->bytes().getValueOr(0);
+  P.Parameters += P.Buffers;
+  return P;
+}
+
+bool isBuffer(const Value &V) {
+  return V.Kind == ValueKind::Constant && !V.Producer &&
+         isFloatingPoint(V.Ty) && V.Sh.rank() > 0;
+}
+
+/// The parameters and buffers of the whole model, and each term's bytes.
+Error priceParameters(CostContext &Ctx) {
+  CostResult &C = Ctx.Cost;
+  bool Train = C.RunMode == Mode::Train;
+  std::vector<const Value *> Params = allParameters(*Ctx.M.Main), Buffers;
   for (const auto &V : Ctx.M.Main->Values)
-    if (V->Kind == ValueKind::Constant && !V->Producer &&
-        isFloatingPoint(V->Ty) && V->Sh.rank() > 0)
-      C.BufferBytes += V->bytes().getValueOr(0);
-  C.Parameters += C.BufferBytes;
-  if (Train && C.WeightFormat && !FormatCount)
+    if (isBuffer(*V))
+      Buffers.push_back(V.get());
+  ParamSide P = priceParamSide(Ctx, C, Params, Buffers);
+  C.ParamCount = P.Count;
+  C.TrainableCount = P.Trainable;
+  C.ParamBytesInGraph = P.InGraph;
+  C.BufferBytes = P.Buffers;
+  C.Parameters = P.Parameters;
+  C.Gradients = P.Gradients;
+  C.OptimizerState = P.OptimizerState;
+  C.OptimizerStepTransient = P.StepTransient;
+  for (RecipeTerm &T : C.Terms)
+    if (T.Key != "weights")
+      T.Bytes = roundBytes(T.BytesPerParam * C.TrainableCount);
+  C.Terms[0].Bytes = P.WeightBytes;
+  if (weightsAsStored(C) && P.WeightCount)
+    C.Terms[0].BytesPerParam = double(P.WeightBytes) / P.WeightCount;
+  if (C.WeightFormat) {
+    // Serving: every weight is in the format; training: the frozen ones (a
+    // quantised base), a term of their own next to the recipe's weights.
+    RecipeTerm F{Train ? "frozen_weights" : "weights",
+                 (Train ? "frozen weights (" : "weights (") +
+                     std::string(C.WeightFormat->Name) + ")",
+                 TermCategory::Parameters,
+                 P.FormatCount ? double(P.FormatBytes) / P.FormatCount : 0,
+                 P.FormatBytes};
+    if (Train)
+      C.Terms.insert(C.Terms.begin() + 1, F);
+    else
+      C.Terms[0] = F;
+  }
+  if (Train && C.WeightFormat && !P.FormatCount)
     return Ctx.Diags.warn(
         "the weight format " + Twine(C.WeightFormat->Name) +
         " applies to frozen weights in training, and none is frozen");
+  return Error::success();
+}
+
+/// Pipeline stages: each stage's weights and buffers (those its nodes read,
+/// through views: a tied embedding is on the first and the last stage, as
+/// Megatron keeps a copy on each) and its saved bytes (by the stage of the
+/// tensor's consumer, whose backward needs it: a layer's input received
+/// from the stage before is kept by the receiving stage).
+Error priceStages(CostContext &Ctx) {
+  CostResult &C = Ctx.Cost;
+  const CostOptions &O = Ctx.CostOpts;
+  const Graph &G = *Ctx.M.Main;
+  Expected<StageAssignment> A = assignStages(G, O.PipelineParallel);
+  if (!A)
+    return A.takeError();
+  unsigned N = O.PipelineParallel;
+  C.MicroBatches = O.MicroBatches ? O.MicroBatches : N;
+  C.NodeStage = A->NodeStage;
+  C.Stages.resize(N);
+  std::vector<std::vector<const Value *>> Params(N), Buffers(N);
+  std::vector<DenseSet<const Value *>> Seen(N);
+  for (size_t I = 0; I < G.Nodes.size(); ++I) {
+    unsigned S = C.NodeStage[I];
+    auto Read = [&](const Value *V) {
+      if (!V)
+        return;
+      const Value *St = Ctx.storage(V);
+      bool Param = St->Kind == ValueKind::Parameter;
+      if ((!Param && !isBuffer(*St)) || !Seen[S].insert(St).second)
+        return;
+      (Param ? Params : Buffers)[S].push_back(St);
+    };
+    for (const Value *V : G.Nodes[I]->Inputs)
+      Read(V);
+    for (const Value *V : G.Nodes[I]->ImplicitInputs)
+      Read(V);
+  }
+  for (unsigned S = 0; S < N; ++S) {
+    CostResult::Stage &St = C.Stages[S];
+    St.Layers = A->Layers[S];
+    St.InFlight = std::min(N - S, C.MicroBatches);
+    ParamSide P = priceParamSide(Ctx, C, Params[S], Buffers[S]);
+    St.ParamCount = P.Count;
+    St.TrainableCount = P.Trainable;
+    St.BufferBytes = P.Buffers;
+    St.Parameters = P.Parameters;
+    St.Gradients = P.Gradients;
+    St.OptimizerState = P.OptimizerState;
+    St.OptimizerStepTransient = P.StepTransient;
+    St.WeightBytes = P.WeightBytes;
+    St.FormatBytes = P.FormatBytes;
+  }
+  for (size_t I = 0; I < Ctx.Saved.Tensors.size(); ++I) {
+    const Node *Consumer = Ctx.Saved.Tensors[I].Consumer;
+    unsigned S =
+        Consumer && Consumer->Parent == &G && Consumer->Id < C.NodeStage.size()
+            ? C.NodeStage[Consumer->Id]
+            : 0;
+    C.Stages[S].Saved += C.savedBytes(I);
+  }
+  for (CostResult::Stage &St : C.Stages)
+    St.Activations = St.Saved * St.InFlight;
   return Error::success();
 }
 
@@ -385,6 +479,11 @@ Error runCost(CostContext &Ctx) {
   computeLayers(Ctx);
   C.TensorParallel = Ctx.Opts.TensorParallel;
   C.SequenceParallel = Ctx.Opts.SequenceParallel;
+  C.PipelineParallel = O.PipelineParallel;
+  C.MicroBatches = O.MicroBatches ? O.MicroBatches : 1;
+  if (O.PipelineParallel > 1)
+    if (Error E = priceStages(Ctx))
+      return E;
   C.Overhead = O.OverheadBytes;
   return Error::success();
 }

@@ -25,6 +25,11 @@ Error CostOptions::validate() const {
     return makeError("the data-parallel degree must be at least 1");
   if (ZeroStage > 3)
     return makeError("the ZeRO stage must be 0, 1, 2 or 3");
+  if (PipelineParallel < 1)
+    return makeError("the pipeline-parallel degree must be at least 1");
+  if (PipelineParallel > 1 && RunMode != Mode::Train)
+    return makeError("pipeline stages model the 1F1B training schedule; "
+                     "serving is not modelled");
   return Error::success();
 }
 

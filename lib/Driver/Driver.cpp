@@ -229,8 +229,12 @@ cl::opt<bool> AsWritten("as-written",
                         cl::desc("Price the graph node by node as written, "
                                  "without recognising decomposed kernels"),
                         cl::cat(ToolCat));
-cl::opt<CheckpointPolicy> Checkpoint(
-    "checkpoint", cl::desc("Activation checkpointing (docs/planning.md)"),
+// The what-if options take comma lists (--tp 1,2,4): each combination is
+// one row of a sweep (see WhatIf).
+cl::list<CheckpointPolicy, bool, ChoiceParser<CheckpointPolicy>> Checkpoint(
+    "checkpoint",
+    cl::desc("Activation checkpointing (docs/planning.md); a comma list "
+             "sweeps"),
     cl::values(clEnumValN(CheckpointPolicy::None, "none",
                           "keep what every op saves (default)"),
                clEnumValN(CheckpointPolicy::Selective, "selective",
@@ -238,39 +242,53 @@ cl::opt<CheckpointPolicy> Checkpoint(
                           "softmax, dropout, scores x V)"),
                clEnumValN(CheckpointPolicy::Full, "full",
                           "keep each layer's input, recompute the layer")),
-    cl::init(CheckpointPolicy::None), cl::cat(ToolCat));
+    cl::CommaSeparated, cl::cat(ToolCat));
 cl::opt<std::string> CheckpointLayers(
     "checkpoint-layers",
     cl::desc("Checkpoint only the layers whose names (as in the Layers "
              "table) match REGEX"),
     cl::value_desc("REGEX"), cl::cat(ToolCat));
-cl::opt<AttentionKernel> Attention(
-    "attention", cl::desc("How the attention core runs"),
+cl::list<AttentionKernel, bool, ChoiceParser<AttentionKernel>> Attention(
+    "attention", cl::desc("How the attention core runs; a comma list sweeps"),
     cl::values(clEnumValN(AttentionKernel::Eager, "eager",
                           "as written in the graph (default)"),
                clEnumValN(AttentionKernel::Flash, "flash",
                           "one flash kernel: keeps Q, K, V, the output and "
                           "the log-sum-exp, no s x s tensor")),
-    cl::init(AttentionKernel::Eager), cl::cat(ToolCat));
-cl::opt<unsigned> TensorParallel(
+    cl::CommaSeparated, cl::cat(ToolCat));
+cl::list<unsigned> TensorParallel(
     "tp",
     cl::desc("Tensor-parallel ranks (Megatron layout propagated from the "
-             "linear layers; figures are per GPU)"),
-    cl::value_desc("N"), cl::init(1), cl::cat(ToolCat));
+             "linear layers; figures are per GPU); a comma list sweeps"),
+    cl::value_desc("N"), cl::CommaSeparated, cl::cat(ToolCat));
 cl::opt<bool> SequenceParallel(
     "sp",
     cl::desc("Sequence parallelism over the --tp ranks (norms, dropouts "
              "and residuals split along the sequence)"),
     cl::cat(ToolCat));
-cl::opt<unsigned> DataParallel(
-    "dp", cl::desc("Data-parallel ranks (with --zero; figures are per GPU)"),
-    cl::value_desc("N"), cl::init(1), cl::cat(ToolCat));
-cl::opt<unsigned> ZeroStage(
+cl::list<unsigned> DataParallel(
+    "dp",
+    cl::desc("Data-parallel ranks (with --zero; figures are per GPU); a "
+             "comma list sweeps"),
+    cl::value_desc("N"), cl::CommaSeparated, cl::cat(ToolCat));
+cl::list<unsigned> ZeroStage(
     "zero",
     cl::desc("ZeRO stage over the --dp ranks: 0 none, 1 optimizer states "
              "(f32 master weights and gradients, optimizer state), 2 also "
-             "gradients, 3 also weights"),
-    cl::value_desc("0|1|2|3"), cl::init(0), cl::cat(ToolCat));
+             "gradients, 3 also weights; a comma list sweeps"),
+    cl::value_desc("0|1|2|3"), cl::CommaSeparated, cl::cat(ToolCat));
+cl::list<unsigned> PipelineParallel(
+    "pp",
+    cl::desc("Pipeline stages: the layers split into N contiguous stages, "
+             "1F1B schedule; figures are per GPU for the worst stage; a "
+             "comma list sweeps"),
+    cl::value_desc("N"), cl::CommaSeparated, cl::cat(ToolCat));
+cl::list<unsigned> MicroBatches(
+    "micro-batches",
+    cl::desc("Micro-batches per step with --pp (default: N, the fewest that "
+             "fill the pipeline); the bound batch dim is one micro-batch; a "
+             "comma list sweeps"),
+    cl::value_desc("M"), cl::CommaSeparated, cl::cat(ToolCat));
 // The help of --gpu lists the presets (see parseCommandLine).
 cl::opt<std::string> Gpu("gpu", cl::value_desc("NAME|SIZE"), cl::cat(ToolCat));
 cl::opt<std::string>
@@ -284,6 +302,14 @@ cl::opt<bool> Formula(
              "polynomials in the symbolic dims (fitted on a grid of runs, "
              "checked at a fresh point)"),
     cl::cat(ToolCat));
+cl::opt<std::string> DiffWith(
+    "diff",
+    cl::desc("Compare with the model FILE, side by side, by category and by "
+             "layer: the input runs with the first point of a sweep (--dim or "
+             "the what-if lists), FILE with the second (FILE may be the same "
+             "model: --checkpoint none,full --diff m.onnx); with one point, "
+             "both run with it"),
+    cl::value_desc("FILE"), cl::cat(ToolCat));
 ChoiceOpt<OutputFormat> ReportFormat(
     "format", cl::desc("Report format"),
     cl::values(clEnumValN(OutputFormat::Text, "text", "text (default)"),
@@ -417,29 +443,119 @@ Expected<std::vector<PipelineStep>> parsePassesFlag() {
   return Steps;
 }
 
-/// A sweep prints one summary row per binding, nothing else.
-Error checkSweepFlags(ArrayRef<Binding> Bindings) {
-  if (Bindings.size() > 1 && (PrintIR || !Passes.empty() || !TraceFile.empty()))
+/// A sweep prints one summary row per binding and combination of the
+/// what-if lists, nothing else; --diff compares two runs.
+Error checkSweepFlags(ArrayRef<Binding> Bindings, size_t WhatIfs) {
+  bool Single = PrintIR || !Passes.empty() || !TraceFile.empty();
+  if (!DiffWith.empty()) {
+    if (Bindings.size() * WhatIfs > 2)
+      return makeError("--diff compares two runs; the --dim and what-if "
+                       "lists give " +
+                       Twine(Bindings.size() * WhatIfs));
+    if (Single || Formula || !FitDim.empty())
+      return makeError("--diff does not combine with --print-ir, --passes, "
+                       "--trace, --formula or --fit");
+    if (ReportFormat == OutputFormat::CSV)
+      return makeError("--diff prints text or JSON (--format=text or "
+                       "--format=json)");
+    return Error::success();
+  }
+  if (Bindings.size() > 1 && Single)
     return makeError("--dim with several values sweeps the bindings "
                      "and prints one summary row each; it does not "
                      "combine with --print-ir, --passes or --trace");
+  if (WhatIfs > 1 && Single)
+    return makeError("a comma list on a what-if option sweeps its values "
+                     "and prints one summary row each; it does not combine "
+                     "with --print-ir, --passes or --trace");
   return Error::success();
 }
 
 /// --fit searches one dim of one binding and reports one run.
-Error checkFitFlags(ArrayRef<Binding> Bindings) {
+Error checkFitFlags(ArrayRef<Binding> Bindings, size_t WhatIfs) {
   if (Formula && (!FitDim.empty() || Bindings.size() > 1))
     return makeError("--formula does not combine with --fit or a --dim sweep");
+  if (Formula && WhatIfs > 1)
+    return makeError("--formula does not combine with what-if lists");
   if (FitDim.empty())
     return Error::success();
   if (Gpu.empty())
     return makeError("--fit " + FitDim + " needs --gpu (the memory to fit)");
   if (Bindings.size() > 1)
     return makeError("--fit does not combine with a --dim sweep");
+  if (WhatIfs > 1)
+    return makeError("--fit does not combine with what-if lists");
   for (const auto &B : Bindings.front())
     if (B.first == FitDim)
       return makeError("--fit " + FitDim + ": the dim is also bound by --dim");
   return Error::success();
+}
+
+/// One combination of the what-if options (their comma lists), and the
+/// swept ones as (option, value) columns of the sweep table.
+struct WhatIf {
+  CheckpointPolicy Checkpoint = CheckpointPolicy::None;
+  AttentionKernel Attention = AttentionKernel::Eager;
+  unsigned TP = 1, PP = 1, DP = 1, Zero = 0, MicroBatches = 0;
+  std::vector<std::pair<std::string, std::string>> Columns;
+};
+
+/// The cartesian product of the what-if lists, the last option (in the
+/// order of the help: checkpoint, attention, tp, pp, dp, zero,
+/// micro-batches) varying fastest.
+std::vector<WhatIf> parseWhatIfs() {
+  std::vector<WhatIf> Out(1);
+  auto Expand = [&](StringRef Name, size_t N, auto Set, auto Show) {
+    if (N == 0)
+      return;
+    std::vector<WhatIf> Next;
+    for (const WhatIf &W : Out)
+      for (size_t I = 0; I < N; ++I) {
+        Next.push_back(W);
+        Set(Next.back(), I);
+        if (N > 1)
+          Next.back().Columns.emplace_back(Name.str(), Show(I));
+      }
+    Out = std::move(Next);
+  };
+  auto Num = [](const cl::list<unsigned> &L) {
+    return [&L](size_t I) { return std::to_string(L[I]); };
+  };
+  Expand(
+      "checkpoint", Checkpoint.size(),
+      [](WhatIf &W, size_t I) { W.Checkpoint = Checkpoint[I]; },
+      [](size_t I) {
+        return std::string(Checkpoint[I] == CheckpointPolicy::None ? "none"
+                           : Checkpoint[I] == CheckpointPolicy::Selective
+                               ? "selective"
+                               : "full");
+      });
+  Expand(
+      "attention", Attention.size(),
+      [](WhatIf &W, size_t I) { W.Attention = Attention[I]; },
+      [](size_t I) {
+        return std::string(Attention[I] == AttentionKernel::Flash ? "flash"
+                                                                  : "eager");
+      });
+  Expand(
+      "tp", TensorParallel.size(),
+      [](WhatIf &W, size_t I) { W.TP = TensorParallel[I]; },
+      Num(TensorParallel));
+  Expand(
+      "pp", PipelineParallel.size(),
+      [](WhatIf &W, size_t I) { W.PP = PipelineParallel[I]; },
+      Num(PipelineParallel));
+  Expand(
+      "dp", DataParallel.size(),
+      [](WhatIf &W, size_t I) { W.DP = DataParallel[I]; }, Num(DataParallel));
+  Expand(
+      "zero", ZeroStage.size(),
+      [](WhatIf &W, size_t I) { W.Zero = ZeroStage[I]; }, Num(ZeroStage));
+  Expand(
+      "micro_batches", MicroBatches.size(),
+      [](WhatIf &W, size_t I) { W.MicroBatches = MicroBatches[I]; },
+      Num(MicroBatches));
+  return Out;
 }
 
 /// The load options, with the first binding.
@@ -464,7 +580,7 @@ Expected<LoadOptions> buildLoadOptions(const Binding &First) {
 
 /// The cost options. The names of the recipe, the optimizer and the terms
 /// are checked against the tables when the passes run (by the cost pass).
-Expected<CostOptions> buildCostOptions() {
+Expected<CostOptions> buildCostOptions(const WhatIf &W) {
   CostOptions CO;
   CO.RunMode = RunMode;
   CO.Recipe = RecipeName;
@@ -495,13 +611,23 @@ Expected<CostOptions> buildCostOptions() {
   if (!OverheadBytes)
     return prefixError("--framework-overhead: ", OverheadBytes.takeError());
   CO.OverheadBytes = *OverheadBytes;
-  if (DataParallel < 1)
+  if (W.DP < 1)
     return makeError("--dp=0: the data-parallel degree must be at least 1");
-  if (ZeroStage > 3)
-    return makeError("--zero=" + Twine(ZeroStage.getValue()) +
+  if (W.Zero > 3)
+    return makeError("--zero=" + Twine(W.Zero) +
                      ": the ZeRO stage must be 0, 1, 2 or 3");
-  CO.DataParallel = DataParallel;
-  CO.ZeroStage = ZeroStage;
+  CO.DataParallel = W.DP;
+  CO.ZeroStage = W.Zero;
+  if (W.PP < 1)
+    return makeError("--pp=0: the number of pipeline stages must be at least "
+                     "1");
+  if (is_contained(MicroBatches, 0u))
+    return makeError("--micro-batches=0: give at least 1");
+  if (W.PP > 1 && RunMode != Mode::Train)
+    return makeError("--pp models the 1F1B training schedule; it does not "
+                     "combine with --mode=infer");
+  CO.PipelineParallel = W.PP;
+  CO.MicroBatches = W.MicroBatches;
   if (!Gpu.empty()) {
     Expected<uint64_t> Bytes = parseGpu(Gpu);
     if (!Bytes)
@@ -529,7 +655,8 @@ Error warnUnusedCostFlags(Diagnostics &Diags) {
 
 /// The analysis options; the activation dtype comes from the cost options
 /// (the recipe's, or --activation-dtype).
-Expected<AnalysisOptions> buildAnalysisOptions(const CostOptions &CO) {
+Expected<AnalysisOptions> buildAnalysisOptions(const CostOptions &CO,
+                                               const WhatIf &W) {
   AnalysisOptions AO;
   AO.Strict = Strict;
   AO.Fusion = !AsWritten;
@@ -561,20 +688,20 @@ Expected<AnalysisOptions> buildAnalysisOptions(const CostOptions &CO) {
     AO.AutocastDType =
         AutocastDType == "bf16" ? DType::BFloat16 : DType::Float16;
   }
-  AO.Checkpoint = Checkpoint;
+  AO.Checkpoint = W.Checkpoint;
   AO.CheckpointLayers = CheckpointLayers;
-  AO.Attention = Attention;
-  if (TensorParallel < 1)
+  AO.Attention = W.Attention;
+  if (W.TP < 1)
     return makeError("--tp=0: the tensor-parallel degree must be at least 1");
-  if (SequenceParallel && TensorParallel < 2)
+  if (SequenceParallel && W.TP < 2)
     return makeError("--sp splits over the --tp ranks; give --tp=N with N "
                      "> 1");
-  AO.TensorParallel = TensorParallel;
+  AO.TensorParallel = W.TP;
   AO.SequenceParallel = SequenceParallel;
-  if (AsWritten && Attention == AttentionKernel::Flash)
+  if (AsWritten && W.Attention == AttentionKernel::Flash)
     return makeError("--attention=flash fuses the attention core; it does "
                      "not combine with --as-written");
-  if (!CheckpointLayers.empty() && Checkpoint == CheckpointPolicy::None)
+  if (!CheckpointLayers.empty() && W.Checkpoint == CheckpointPolicy::None)
     return makeError("--checkpoint-layers needs --checkpoint=selective or "
                      "--checkpoint=full");
   if (Error E = AO.validate())
@@ -661,6 +788,7 @@ struct ToolRun {
   Diagnostics Diags;
   StageTimers Timers{TimePasses};
   LoadOptions Load;
+  /// The options of the run in progress: one of Variants.
   AnalysisOptions Analysis;
   CostOptions Cost;
   ReportOptions Report;
@@ -669,6 +797,11 @@ struct ToolRun {
   std::unique_ptr<ParsedModel> Parsed;
   /// --html: opened before any work, kept on success.
   std::unique_ptr<ToolOutputFile> Html;
+  /// Each combination of the what-if lists, and its options.
+  std::vector<WhatIf> WhatIfs;
+  std::vector<std::pair<AnalysisOptions, CostOptions>> Variants;
+  /// --diff: the other model.
+  std::unique_ptr<ParsedModel> ParsedB;
 
   ToolRun() { Diags.Strict = Strict; }
 
@@ -698,10 +831,26 @@ struct ToolRun {
     return Error::success();
   }
 
-  /// The IR for Load's binding.
-  Expected<std::unique_ptr<Model>> build(StringRef TimerDesc) {
+  /// Reads the model of --diff, unless it is the input (parsed once; B's
+  /// runs then build from the input's parse).
+  Error parseB() {
+    if (DiffWith == inputPath())
+      return Error::success();
+    Timer *T = Timers.start("parse", "parse (--diff)");
+    auto P = ParsedModel::parse(DiffWith, Load);
+    StageTimers::stop(T);
+    if (!P)
+      return prefixError("--diff " + DiffWith + ": ",
+                         describeLoadError(P.takeError()));
+    ParsedB = std::move(*P);
+    return Error::success();
+  }
+
+  /// The IR for Load's binding (of the input, or of From).
+  Expected<std::unique_ptr<Model>> build(StringRef TimerDesc,
+                                         const ParsedModel *From = nullptr) {
     Timer *T = Timers.start("build", TimerDesc);
-    auto M = Parsed->build(Load, Diags);
+    auto M = (From ? From : Parsed.get())->build(Load, Diags);
     StageTimers::stop(T);
     if (!M)
       return describeLoadError(M.takeError());
@@ -710,18 +859,33 @@ struct ToolRun {
 
   Error analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS,
                 const TimelineResult::Fit *Searched = nullptr,
-                const CostResult *WithFormula = nullptr);
+                const CostResult *WithFormula = nullptr,
+                function_ref<bool(const CostContext &)> Accept = nullptr,
+                bool *Accepted = nullptr);
   Error formula(ArrayRef<PipelineStep> Steps, raw_ostream &OS);
   Error fit(ArrayRef<PipelineStep> Steps, raw_ostream &OS);
   Error sweep(ArrayRef<Binding> Bindings, ArrayRef<PipelineStep> Steps,
               raw_ostream &OS);
+  Error diff(ArrayRef<Binding> Bindings, ArrayRef<PipelineStep> Steps,
+             raw_ostream &OS);
+  /// One run of Load's binding with variant V, summarised.
+  Expected<SweepPoint> point(size_t V, ArrayRef<PipelineStep> Steps,
+                             const ParsedModel *From = nullptr);
+  void useVariant(size_t V) {
+    Analysis = Variants[V].first;
+    Cost = Variants[V].second;
+  }
 };
 
 /// One binding: Steps, then the IR, the report and the trace as the flags
 /// ask.
+/// With Accept: nothing is printed unless it accepts the run (*Accepted
+/// says which).
 Error ToolRun::analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS,
                        const TimelineResult::Fit *Searched,
-                       const CostResult *WithFormula) {
+                       const CostResult *WithFormula,
+                       function_ref<bool(const CostContext &)> Accept,
+                       bool *Accepted) {
   auto M = build("build IR, bind dims");
   if (!M)
     return M.takeError();
@@ -729,6 +893,11 @@ Error ToolRun::analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS,
   PassManager PM(Ctx, Timers.instrumentation());
   if (Error E = PM.runPipeline(Steps, OS))
     return E;
+  if (Accept) {
+    *Accepted = Accept(Ctx);
+    if (!*Accepted)
+      return Error::success();
+  }
   if (WithFormula) {
     Ctx.Cost.FormulaLayer = WithFormula->FormulaLayer;
     Ctx.Cost.FormulaPerLayer = WithFormula->FormulaPerLayer;
@@ -752,23 +921,58 @@ Error ToolRun::analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS,
   return Error::success();
 }
 
-/// Every binding through every pass (Steps, the default pipeline), one
-/// summary row each.
+Expected<SweepPoint> ToolRun::point(size_t V, ArrayRef<PipelineStep> Steps,
+                                    const ParsedModel *From) {
+  useVariant(V);
+  auto M = build("build IR, bind dims (per binding)", From);
+  if (!M)
+    return M.takeError();
+  CostContext Ctx(**M, Analysis, Cost, Diags);
+  PassManager PM(Ctx, Timers.instrumentation());
+  if (Error E = PM.runPipeline(Steps, nulls()))
+    return std::move(E);
+  SweepPoint P = makeSweepPoint(Ctx);
+  P.Options = WhatIfs[V].Columns;
+  return std::move(P);
+}
+
+/// Every binding and every combination of the what-if lists through every
+/// pass (Steps, the default pipeline), one summary row each.
 Error ToolRun::sweep(ArrayRef<Binding> Bindings, ArrayRef<PipelineStep> Steps,
                      raw_ostream &OS) {
   std::vector<SweepPoint> Points;
-  for (const Binding &B : Bindings) {
-    Load.Dims = B;
-    auto M = build("build IR, bind dims (per binding)");
-    if (!M)
-      return M.takeError();
-    CostContext Ctx(**M, Analysis, Cost, Diags);
-    PassManager PM(Ctx, Timers.instrumentation());
-    if (Error E = PM.runPipeline(Steps, nulls()))
-      return E;
-    Points.push_back(makeSweepPoint(Ctx));
-  }
+  for (const Binding &B : Bindings)
+    for (size_t V = 0; V < Variants.size(); ++V) {
+      Load.Dims = B;
+      auto P = point(V, Steps);
+      if (!P)
+        return P.takeError();
+      Points.push_back(std::move(*P));
+    }
   printSweep(Points, ReportFormat, OS);
+  return Error::success();
+}
+
+/// --diff: the input with the first point, the other model with the second
+/// (or the only one).
+Error ToolRun::diff(ArrayRef<Binding> Bindings, ArrayRef<PipelineStep> Steps,
+                    raw_ostream &OS) {
+  std::vector<std::pair<size_t, size_t>> Points; // (binding, variant)
+  for (size_t B = 0; B < Bindings.size(); ++B)
+    for (size_t V = 0; V < Variants.size(); ++V)
+      Points.emplace_back(B, V);
+  std::pair<size_t, size_t> PA = Points.front(), PB = Points.back();
+  Load.Dims = Bindings[PA.first];
+  auto A = point(PA.second, Steps);
+  if (!A)
+    return A.takeError();
+  Load.Dims = Bindings[PB.first];
+  auto B = point(PB.second, Steps, ParsedB.get());
+  if (!B)
+    return prefixError("--diff " + DiffWith + ": ", B.takeError());
+  printDiff(DiffSide{File, std::move(*A)},
+            DiffSide{ParsedB ? DiffWith.getValue() : File, std::move(*B)},
+            ReportFormat, OS);
   return Error::success();
 }
 
@@ -813,12 +1017,30 @@ Error ToolRun::formula(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
   return analyse(Steps, OS, nullptr, &F);
 }
 
-/// --fit DIM: the largest value of DIM whose peak fits the GPU, found by
-/// doubling then bisection (the peak grows with a batch or sequence dim),
-/// each probe from the model parsed once; then the report of that value.
+/// Each step's live bytes, in order.
+std::vector<uint64_t> stepTotals(const CostContext &Ctx) {
+  std::vector<uint64_t> T;
+  for (const TimelineStep &S : Ctx.Timeline.Steps)
+    T.push_back(S.total());
+  return T;
+}
+
+/// --fit DIM: the largest value of DIM whose peak fits the GPU, each probe
+/// from the model parsed once; then the report of that value. First the
+/// quadratic model of the timeline (StepQuadratics) from runs at 1, 2 and
+/// 3, trusted only when the report's run at its answer matches it step for
+/// step and it predicts the next value does not fit: 4 runs in all. When
+/// the model fails, doubling then bisection over runs (the peak grows with
+/// a batch or sequence dim), reusing the runs already made.
 Error ToolRun::fit(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
   const Binding Base = Load.Dims;
+  const int64_t Cap = int64_t(1) << 24;     // the largest value tried
+  std::map<int64_t, bool> Known;            // the runs made: value -> fits
+  std::vector<std::vector<uint64_t>> First; // step totals at 1, 2, 3
   auto Fits = [&](int64_t V) -> Expected<bool> {
+    auto It = Known.find(V);
+    if (It != Known.end())
+      return It->second;
     Load.Dims = Base;
     Load.Dims.emplace_back(FitDim, V);
     auto M = build("build IR, bind dims (per --fit probe)");
@@ -827,9 +1049,56 @@ Error ToolRun::fit(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
     CostContext Ctx(**M, Analysis, Cost, Diags);
     if (Error E = runPipeline(Ctx, Timers.instrumentation()))
       return std::move(E);
-    return Ctx.Timeline.FitResult && Ctx.Timeline.FitResult->Fits;
+    if (V == int64_t(First.size()) + 1)
+      First.push_back(stepTotals(Ctx));
+    return Known[V] = Ctx.Timeline.FitResult && Ctx.Timeline.FitResult->Fits;
   };
-  const int64_t Cap = int64_t(1) << 24; // the largest value tried
+  TimelineResult::Fit Searched;
+  Searched.Dim = FitDim;
+  auto Report = [&](int64_t Max, function_ref<bool(const CostContext &)> Accept,
+                    bool *Accepted) {
+    Searched.Max = Max;
+    Load.Dims = Base;
+    Load.Dims.emplace_back(FitDim, std::max<int64_t>(Max, 1));
+    return analyse(Steps, OS, &Searched, nullptr, Accept, Accepted);
+  };
+
+  // The model, where its checks can hold back the report (no printer
+  // passes or IR printed before the check).
+  if (Passes.empty() && !PrintIR) {
+    int64_t Known3 = 0; // the largest of 1, 2, 3 known to fit
+    for (int64_t V = 1; V <= 3; ++V) {
+      Expected<bool> F = Fits(V);
+      if (!F)
+        return F.takeError();
+      if (!*F)
+        return Report(Known3, nullptr, nullptr); // decided by the runs
+      Known3 = V;
+    }
+    Optional<StepQuadratics> Q =
+        StepQuadratics::fit(First[0], First[1], First[2]);
+    int64_t Guess = Q ? Q->largest(Cost.GpuBytes, Cap) : 0;
+    if (Guess == 3) { // the next value is a run of its own
+      Expected<bool> F = Fits(4);
+      if (!F)
+        return F.takeError();
+      if (!*F)
+        return Report(3, nullptr, nullptr);
+    } else if (Guess > 3) {
+      bool Accepted = false;
+      auto Check = [&](const CostContext &Ctx) {
+        bool Fit = Ctx.Timeline.FitResult && Ctx.Timeline.FitResult->Fits;
+        Known[Guess] = Fit;
+        return Fit && Q->matches(Guess, stepTotals(Ctx)) &&
+               (Guess == Cap || !Q->fitsAt(Guess + 1, Cost.GpuBytes));
+      };
+      if (Error E = Report(Guess, Check, &Accepted))
+        return E;
+      if (Accepted)
+        return Error::success();
+    }
+  }
+
   int64_t Lo = 0, Hi = 1; // Lo fits (0: nothing does), Hi is to be tried
   while (Hi <= Cap) {
     Expected<bool> F = Fits(Hi);
@@ -847,12 +1116,7 @@ Error ToolRun::fit(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
       return F.takeError();
     (*F ? Lo : Hi) = Mid;
   }
-  TimelineResult::Fit Searched;
-  Searched.Dim = FitDim;
-  Searched.Max = Lo;
-  Load.Dims = Base;
-  Load.Dims.emplace_back(FitDim, std::max<int64_t>(Lo, 1));
-  return analyse(Steps, OS, &Searched);
+  return Report(Lo, nullptr, nullptr);
 }
 
 //===----------------------------------------------------------------------===//
@@ -1046,9 +1310,10 @@ int runVramOpt(int Argc, char **Argv) {
   auto Steps = parsePassesFlag();
   if (!Steps)
     return Run.fail(Steps.takeError());
-  if (Error E = checkSweepFlags(*Bindings))
+  Run.WhatIfs = parseWhatIfs();
+  if (Error E = checkSweepFlags(*Bindings, Run.WhatIfs.size()))
     return Run.fail(std::move(E));
-  if (Error E = checkFitFlags(*Bindings))
+  if (Error E = checkFitFlags(*Bindings, Run.WhatIfs.size()))
     return Run.fail(std::move(E));
   if (!HtmlFile.empty()) {
     if (Bindings->size() > 1)
@@ -1089,21 +1354,29 @@ int runVramOpt(int Argc, char **Argv) {
   }
   if (Error E = Run.parse())
     return Run.fail(std::move(E));
-  auto Cost = buildCostOptions();
-  if (!Cost)
-    return Run.fail(Cost.takeError());
-  Run.Cost = std::move(*Cost);
+  if (!DiffWith.empty())
+    if (Error E = Run.parseB())
+      return Run.fail(std::move(E));
   if (Error E = warnUnusedCostFlags(Run.Diags))
     return Run.fail(std::move(E));
-  auto Analysis = buildAnalysisOptions(Run.Cost);
-  if (!Analysis)
-    return Run.fail(Analysis.takeError());
-  Run.Analysis = std::move(*Analysis);
+  // Every combination's options are checked before the first run.
+  for (const WhatIf &W : Run.WhatIfs) {
+    auto Cost = buildCostOptions(W);
+    if (!Cost)
+      return Run.fail(Cost.takeError());
+    auto Analysis = buildAnalysisOptions(*Cost, W);
+    if (!Analysis)
+      return Run.fail(Analysis.takeError());
+    Run.Variants.emplace_back(std::move(*Analysis), std::move(*Cost));
+  }
+  Run.useVariant(0);
 
-  Error E = Bindings->size() > 1 ? Run.sweep(*Bindings, *Steps, (*Out)->os())
-            : !FitDim.empty()    ? Run.fit(*Steps, (*Out)->os())
-            : Formula            ? Run.formula(*Steps, (*Out)->os())
-                                 : Run.analyse(*Steps, (*Out)->os());
+  bool Sweep = Bindings->size() > 1 || Run.Variants.size() > 1;
+  Error E = !DiffWith.empty() ? Run.diff(*Bindings, *Steps, (*Out)->os())
+            : Sweep           ? Run.sweep(*Bindings, *Steps, (*Out)->os())
+            : !FitDim.empty() ? Run.fit(*Steps, (*Out)->os())
+            : Formula         ? Run.formula(*Steps, (*Out)->os())
+                              : Run.analyse(*Steps, (*Out)->os());
   if (E)
     return Run.fail(std::move(E));
   // The report first, then the warnings (stdout is buffered, stderr not).

@@ -213,15 +213,17 @@ public:
       }
       Root["fit"] = std::move(Fit);
     }
-    if (C.DataParallel > 1 || C.ZeroStage > 0 || C.TensorParallel > 1)
+    if (C.DataParallel > 1 || C.ZeroStage > 0 || C.TensorParallel > 1 ||
+        C.PipelineParallel > 1)
       Root["parallel"] =
           json::Object{{"tp", static_cast<int64_t>(C.TensorParallel)},
                        {"sp", C.SequenceParallel},
-                       {"pp", 1},
+                       {"pp", static_cast<int64_t>(C.PipelineParallel)},
                        {"dp", static_cast<int64_t>(C.DataParallel)},
                        {"zero", static_cast<int64_t>(C.ZeroStage)},
-                       {"micro_batches", 1},
-                       {"worst_rank", 0}};
+                       {"micro_batches", static_cast<int64_t>(C.MicroBatches)},
+                       {"worst_rank", static_cast<int64_t>(C.worstRank())},
+                       {"worst_stage", static_cast<int64_t>(C.WorstStage)}};
     if (!C.FormulaTotal.empty())
       Root["formula"] = json::Object{{"layer", C.FormulaLayer},
                                      {"per_layer", C.FormulaPerLayer},
@@ -735,8 +737,20 @@ void printSweep(ArrayRef<SweepPoint> Points, OutputFormat Format,
     return;
   if (Format == OutputFormat::JSON) {
     json::Array Rows;
-    for (const SweepPoint &P : Points)
-      Rows.push_back(json::Object(P.JSON));
+    for (const SweepPoint &P : Points) {
+      json::Object Row(P.JSON);
+      if (!P.Options.empty()) {
+        json::Object Opts;
+        for (const auto &O : P.Options) {
+          int64_t N; // numbers as numbers: "tp": 2
+          Opts[O.first] = StringRef(O.second).getAsInteger(10, N)
+                              ? json::Value(O.second)
+                              : json::Value(N);
+        }
+        Row["options"] = std::move(Opts);
+      }
+      Rows.push_back(std::move(Row));
+    }
     json::Object Root{{"sweep", std::move(Rows)}};
     OS << formatv("{0:2}", json::Value(std::move(Root))) << '\n';
     return;
@@ -750,10 +764,12 @@ void printSweep(ArrayRef<SweepPoint> Points, OutputFormat Format,
                                  C.Activations, P.PeakBytes};
   };
   if (Format == OutputFormat::CSV) {
-    // Header: the dims, then the totals.
+    // Header: the dims, the what-if options swept, then the totals.
     std::vector<std::string> Cols;
     for (const auto &D : Points.front().Dims)
       Cols.push_back(D.first);
+    for (const auto &O : Points.front().Options)
+      Cols.push_back(O.first);
     for (const char *T : Totals)
       Cols.push_back(T);
     Cols.push_back("peak_phase");
@@ -762,6 +778,8 @@ void printSweep(ArrayRef<SweepPoint> Points, OutputFormat Format,
       std::vector<std::string> Cells;
       for (const auto &D : P.Dims)
         Cells.push_back(std::to_string(D.second));
+      for (const auto &O : P.Options)
+        Cells.push_back(O.second);
       for (uint64_t B : bytesOf(P))
         Cells.push_back(std::to_string(B));
       Cells.push_back(P.PeakPhase);
@@ -774,12 +792,15 @@ void printSweep(ArrayRef<SweepPoint> Points, OutputFormat Format,
                      C0.Recipe +
                      (C0.RunMode == Mode::Train ? ", optimizer " + C0.Optimizer
                                                 : std::string()) +
-                     "; " + std::to_string(Points.size()) + " bindings",
+                     "; " + std::to_string(Points.size()) +
+                     (Points.front().Options.empty() ? " bindings" : " runs"),
                  Width, 2)
      << "\n\n";
   TextTable T;
   for (const auto &D : Points.front().Dims)
     T.column(D.first, TextTable::Kind::Number, 6);
+  for (const auto &O : Points.front().Options)
+    T.column(O.first, TextTable::Kind::Text);
   // Shorter headings than CSV's keys: the optimizer's column is its state.
   for (const char *Name :
        {"parameters", "gradients", "optimizer", "activations", "peak"})
@@ -789,6 +810,8 @@ void printSweep(ArrayRef<SweepPoint> Points, OutputFormat Format,
     std::vector<TextTable::Cell> Cells;
     for (const auto &D : P.Dims)
       Cells.push_back(std::to_string(D.second));
+    for (const auto &O : P.Options)
+      Cells.push_back(O.second);
     for (uint64_t B : bytesOf(P))
       Cells.push_back(TextTable::Cell::bytes(B));
     Cells.push_back(P.PeakPhase);
@@ -806,6 +829,8 @@ void printReport(const CostContext &Ctx, const ReportOptions &Opts,
     Views.push_back(createNodesView(Ctx, Opts.TopNodes));
   if (Opts.Layers)
     Views.push_back(createLayersView(Ctx));
+  if (Ctx.Cost.Stages.size() > 1)
+    Views.push_back(createStagesView(Ctx));
   if (Opts.Timeline)
     Views.push_back(createTimelineView(Ctx));
   switch (Opts.Format) {

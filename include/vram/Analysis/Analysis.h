@@ -203,6 +203,19 @@ std::string layerKey(llvm::StringRef Name);
 /// to the layer before it unless it reads a parameter outside every layer
 /// (a final norm, a head), which starts "(other)".
 std::vector<std::string> assignLayers(const Graph &G);
+/// Pipeline stages (--pp): the layers of assignLayers ("(other)" is not a
+/// layer), in order of first appearance, split into NumStages contiguous
+/// groups, the first (layers % NumStages) groups one layer longer; a node
+/// outside every layer is on the stage of the last layer before it (the
+/// first stage before any): embeddings on the first stage, the final norm,
+/// the head and the loss on the last.
+struct StageAssignment {
+  std::vector<unsigned> NodeStage;              ///< by index in G.Nodes
+  std::vector<std::vector<std::string>> Layers; ///< each stage's layers
+};
+/// An error when the graph has fewer layers than NumStages.
+llvm::Expected<StageAssignment> assignStages(const Graph &G,
+                                             unsigned NumStages);
 
 // The analysis passes and their printers (registered in
 // vram/Pipeline/Passes.def).

@@ -60,6 +60,13 @@ struct CostOptions {
   /// also the weights. Figures are per GPU.
   unsigned DataParallel = 1;
   unsigned ZeroStage = 0;
+  /// Pipeline parallelism (train): the layers split into PipelineParallel
+  /// stages (assignStages), run with the 1F1B schedule over MicroBatches
+  /// micro-batches (0: as many as stages, the fewest that fill the
+  /// pipeline); stage i holds min(stages - i, micro-batches) micro-batches
+  /// of saved activations. The bound batch dim is the micro-batch.
+  unsigned PipelineParallel = 1;
+  unsigned MicroBatches = 0;
   /// The accelerator's memory, bytes (0: no fit question), and its name
   /// as given ("A100-80GB", "24GiB").
   uint64_t GpuBytes = 0;
@@ -88,6 +95,30 @@ fitFormulas(llvm::ArrayRef<std::pair<std::string, int64_t>> Dims,
             llvm::function_ref<
                 llvm::Expected<std::vector<uint64_t>>(llvm::ArrayRef<int64_t>)>
                 Eval);
+
+/// --fit's model of the timeline over one dim: each step's live bytes at
+/// the dim's values 1, 2 and 3, extended as the quadratic through them
+/// (exact where every tensor's size is a polynomial of degree <= 2 in the
+/// dim, as batch and sequence sizes are); checked against a run at a fresh
+/// value before it is trusted.
+class StepQuadratics {
+public:
+  /// None when the runs have different numbers of steps.
+  static llvm::Optional<StepQuadratics> fit(llvm::ArrayRef<uint64_t> Y1,
+                                            llvm::ArrayRef<uint64_t> Y2,
+                                            llvm::ArrayRef<uint64_t> Y3);
+  /// Whether the predicted peak at V is at most Limit.
+  bool fitsAt(int64_t V, uint64_t Limit) const;
+  /// The largest V in [1, Cap] that fits, assuming the peak grows with V
+  /// (doubling, then bisection); 0 when not even 1 does.
+  int64_t largest(uint64_t Limit, int64_t Cap) const;
+  /// Whether every step's prediction at V equals Actual.
+  bool matches(int64_t V, llvm::ArrayRef<uint64_t> Actual) const;
+
+private:
+  /// Per step: the value at 1, the first and the second difference.
+  std::vector<int64_t> A, D1, D2;
+};
 
 /// The presets, name and bytes, in the order of the help.
 llvm::ArrayRef<std::pair<const char *, uint64_t>> gpuPresets();
@@ -180,6 +211,30 @@ struct CostResult {
   /// are per GPU.
   unsigned TensorParallel = 1;
   bool SequenceParallel = false;
+  /// Pipeline parallelism (CostOptions): the stages, each with its own
+  /// parameter side and saved bytes; the timeline pass adds each stage's
+  /// peak, picks the worst stage (the largest peak, the first on a tie) and
+  /// puts its figures in the totals above (per GPU). Empty with one stage.
+  struct Stage {
+    std::vector<std::string> Layers;
+    unsigned InFlight = 1; ///< micro-batches of saved activations held
+    uint64_t ParamCount = 0, TrainableCount = 0, BufferBytes = 0;
+    uint64_t Parameters = 0, Gradients = 0, OptimizerState = 0;
+    uint64_t OptimizerStepTransient = 0;
+    /// The weights term's bytes and the frozen weights' in a storage format.
+    uint64_t WeightBytes = 0, FormatBytes = 0;
+    uint64_t Saved = 0;       ///< saved bytes of one micro-batch
+    uint64_t Activations = 0; ///< Saved x InFlight
+    uint64_t Peak = 0;        ///< the timeline's peak of the stage
+  };
+  std::vector<Stage> Stages;
+  std::vector<unsigned> NodeStage; ///< by node index, with Stages
+  unsigned PipelineParallel = 1, MicroBatches = 1, WorstStage = 0;
+  /// The first global rank of the worst stage (Megatron's order: tensor
+  /// ranks fastest, then data, then pipeline): stage x tp x dp.
+  unsigned worstRank() const {
+    return WorstStage * TensorParallel * DataParallel;
+  }
 };
 
 /// What is live at one instant of the training step, by category.
