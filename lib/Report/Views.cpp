@@ -143,15 +143,20 @@ public:
     };
     OS << "\nTotals\n";
     TextTable Totals = sizes("category");
-    Row(Totals, "parameters", C.Parameters);
-    Row(Totals, "gradients", C.Gradients);
-    Row(Totals, "optimizer_state", C.OptimizerState);
-    Row(Totals,
-        C.RunMode == Mode::Train ? "activations (saved)" : "activations (peak)",
+    // Serving has no gradients or optimizer state, and its activations are
+    // the forward working set at its peak.
+    bool Train = C.RunMode == Mode::Train;
+    Row(Totals, Train ? "parameters" : "weights", C.Parameters);
+    if (Train) {
+      Row(Totals, "gradients", C.Gradients);
+      Row(Totals, "optimizer_state", C.OptimizerState);
+    }
+    Row(Totals, Train ? "activations (saved)" : "working set (peak)",
         C.Activations);
     Row(Totals, "overhead", C.Overhead);
     Totals.print(OS, Width);
-    OS << "\nActivations by dtype\n";
+    OS << (Train ? "\nActivations by dtype\n"
+                 : "\nWorking set at its peak, by dtype\n");
     TextTable ByDType = sizes("dtype");
     for (const auto &KV : C.ActivationsByDType)
       Row(ByDType, KV.first, KV.second);
@@ -501,7 +506,10 @@ public:
 
   void printCSV(raw_ostream &OS) const override {
     const CostResult &C = Ctx.Cost;
-    OS << "node,op,output_dtype,output_shape,saved_bytes,cumulative_bytes\n";
+    // Serving allocates; training keeps for backward.
+    OS << "node,op,output_dtype,output_shape,"
+       << (C.RunMode == Mode::Train ? "saved_bytes" : "allocated_bytes")
+       << ",cumulative_bytes\n";
     uint64_t Cum = C.InputBytes;
     if (C.InputBytes)
       OS << "(graph inputs),,,," << C.InputBytes << ',' << Cum << '\n';
@@ -602,8 +610,11 @@ public:
     for (const TimelineStep &S : R.Steps)
       Max = std::max(Max, above(S));
     OS << '\n'
-       << wrapText("Timeline (chart and above: bytes above parameters, "
-                   "optimizer state, overhead)",
+       << wrapText(Ctx.Cost.RunMode == Mode::Train
+                       ? "Timeline (chart and above: bytes above parameters, "
+                         "optimizer state, overhead)"
+                       : "Timeline (chart and above: bytes above the weights "
+                         "and overhead)",
                    Width, 2)
        << '\n';
     TextTable T;
