@@ -38,7 +38,16 @@ namespace {
 // Options
 //===----------------------------------------------------------------------===//
 
-cl::OptionCategory ToolCat("vram-opt options");
+// The help's sections (LLVM prints them sorted by name: Input, Output,
+// Step, Storage, What-ifs, Working with passes).
+cl::OptionCategory InputCat("Input: the model and its shapes");
+cl::OptionCategory StepCat("Step: training, serving, fine-tuning");
+cl::OptionCategory PrecisionCat("Storage: precision recipes and formats");
+cl::OptionCategory PlanCat("What-ifs: will it fit, and what makes it fit");
+cl::OptionCategory OutputCat("Output: report formats and files");
+cl::OptionCategory DevCat("Working with passes (for developers)");
+const cl::OptionCategory *const ToolCats[] = {
+    &InputCat, &StepCat, &PrecisionCat, &PlanCat, &OutputCat, &DevCat};
 
 /// A flag's bad value, reported as the tool's other errors are
 /// ("vram-opt: error: --mode: ..."); true, as cl::parser::parse returns on
@@ -71,19 +80,19 @@ template <typename T> using ChoiceOpt = cl::opt<T, false, ChoiceParser<T>>;
 // A list, so that a second path (or a flag's stray value) is our error,
 // not LLVM's "Too many positional arguments" after an unknown flag's.
 cl::list<std::string> InputFiles(cl::Positional, cl::desc("<model.onnx | ->"),
-                                 cl::cat(ToolCat));
+                                 cl::cat(InputCat));
 cl::opt<std::string> OutputFile("o", cl::desc("Write the report to <file>"),
                                 cl::value_desc("file"), cl::init("-"),
-                                cl::cat(ToolCat));
+                                cl::cat(OutputCat));
 cl::list<std::string>
     Dims("dim",
          cl::desc("Bind a symbolic input dim: --dim NAME=VALUE (repeatable); "
                   "NAME=V1,V2,... sweeps the values, parsing the model once"),
-         cl::value_desc("NAME=VALUE"), cl::cat(ToolCat));
+         cl::value_desc("NAME=VALUE"), cl::cat(InputCat));
 cl::opt<std::string> DefaultDim(
     "default-dim",
     cl::desc("Bind every symbolic input dim not given by --dim to N"),
-    cl::value_desc("N"), cl::cat(ToolCat));
+    cl::value_desc("N"), cl::cat(InputCat));
 ChoiceOpt<InputFormat> Format(
     "input-format", cl::desc("How to read the model (default: by extension)"),
     cl::values(clEnumValN(InputFormat::Auto, "auto", "by file extension"),
@@ -91,101 +100,103 @@ ChoiceOpt<InputFormat> Format(
                clEnumValN(InputFormat::Text, "text", "ONNX textual syntax"),
                clEnumValN(InputFormat::TextProto, "textproto",
                           "protobuf text format")),
-    cl::init(InputFormat::Auto), cl::cat(ToolCat));
+    cl::init(InputFormat::Auto), cl::cat(InputCat));
 cl::opt<std::string>
     ParamInputs("param-inputs",
                 cl::desc("Graph inputs whose names match REGEX are parameters "
                          "(default: automatic rule, see docs/frontend.md)"),
-                cl::value_desc("REGEX"), cl::cat(ToolCat));
+                cl::value_desc("REGEX"), cl::cat(InputCat));
 cl::opt<std::string>
     DataInputs("data-inputs",
                cl::desc("Graph inputs whose names match REGEX are data, "
                         "never parameters"),
-               cl::value_desc("REGEX"), cl::cat(ToolCat));
+               cl::value_desc("REGEX"), cl::cat(InputCat));
 cl::opt<std::string> Buffers(
     "buffers",
     cl::desc("Initializers whose names match REGEX are non-trainable buffers "
              "(default: masks and rotary caches, see docs/frontend.md)"),
-    cl::value_desc("REGEX"), cl::cat(ToolCat));
+    cl::value_desc("REGEX"), cl::cat(InputCat));
 cl::opt<bool> Strict("strict",
                      cl::desc("Treat unknown ops and unpriced tensors as "
                               "errors"),
-                     cl::cat(ToolCat));
+                     cl::cat(InputCat));
 cl::opt<bool> PrintIR("print-ir",
                       cl::desc("Print every value's kind, dtype and shape "
                                "after shape inference"),
-                      cl::cat(ToolCat));
+                      cl::cat(OutputCat));
 cl::opt<std::string> Passes(
     "passes",
     cl::desc("Run these passes in order (comma-separated; print<NAME> "
              "prints a pass's results, running it first if it has not run); "
              "see --list-passes"),
-    cl::value_desc("a,b,print<b>"), cl::cat(ToolCat));
+    cl::value_desc("a,b,print<b>"), cl::cat(DevCat));
 cl::opt<std::string> TraceFile(
     "trace",
     cl::desc("Write the memory timeline to FILE in Chrome Trace Event "
              "format (Perfetto, chrome://tracing)"),
-    cl::value_desc("FILE.json"), cl::cat(ToolCat));
+    cl::value_desc("FILE.json"), cl::cat(OutputCat));
 cl::opt<std::string> HtmlFile(
     "html",
     cl::desc("Also write the report to FILE as one self-contained HTML page "
              "(the timeline chart, the breakdowns, a sortable node table)"),
-    cl::value_desc("FILE.html"), cl::cat(ToolCat));
+    cl::value_desc("FILE.html"), cl::cat(OutputCat));
 cl::opt<bool> TimePasses("time-passes",
                          cl::desc("Print the time of the load, each pass and "
                                   "the report on stderr"),
-                         cl::cat(ToolCat));
+                         cl::cat(DevCat));
 cl::opt<bool> ListPasses("list-passes", cl::desc("List the passes and exit"),
-                         cl::cat(ToolCat));
+                         cl::cat(DevCat));
 ChoiceOpt<Mode> RunMode("mode", cl::desc("What to price"),
                         cl::values(clEnumValN(Mode::Train, "train",
                                               "a training step (default)"),
                                    clEnumValN(Mode::Infer, "infer",
                                               "serving: weights + forward "
                                               "working set")),
-                        cl::init(Mode::Train), cl::cat(ToolCat));
+                        cl::init(Mode::Train), cl::cat(StepCat));
 // The help of --recipe, --optimizer and --recipe-term is set from the tables
 // before the flags are parsed (see parseCommandLine).
 cl::opt<std::string> RecipeName("recipe", cl::init(CostOptions().Recipe),
-                                cl::cat(ToolCat));
+                                cl::value_desc("NAME"), cl::cat(PrecisionCat));
 cl::opt<std::string> OptimizerName("optimizer",
                                    cl::init(CostOptions().Optimizer),
-                                   cl::cat(ToolCat));
+                                   cl::value_desc("NAME"),
+                                   cl::cat(PrecisionCat));
 cl::opt<std::string> ActivationDType(
     "activation-dtype",
     cl::desc("Store floating-point activations in this dtype (f32, f16, "
-             "bf16, ...), overriding the recipe"),
-    cl::cat(ToolCat));
+             "bf16, ...), overriding the recipe (serving: instead of as "
+             "stored)"),
+    cl::value_desc("DTYPE"), cl::cat(PrecisionCat));
 // The help of --weight-dtype and --kv-dtype lists the formats (see
 // parseCommandLine).
 cl::opt<std::string> WeightDType("weight-dtype", cl::value_desc("FORMAT"),
-                                 cl::cat(ToolCat));
+                                 cl::cat(PrecisionCat));
 cl::opt<std::string> KVDType("kv-dtype", cl::value_desc("FORMAT"),
-                             cl::cat(ToolCat));
+                             cl::cat(PrecisionCat));
 cl::list<std::string> RecipeTerms("recipe-term", cl::value_desc("TERM=BYTES"),
-                                  cl::cat(ToolCat));
+                                  cl::cat(PrecisionCat));
 cl::opt<std::string>
     Overhead("framework-overhead",
-             cl::desc("Framework overhead (CUDA context, workspaces): bytes or "
-                      "KiB/MiB/GiB (default 400MiB)"),
-             cl::value_desc("SIZE"), cl::init("400MiB"), cl::cat(ToolCat));
+             cl::desc("Framework overhead (CUDA context, workspaces): a size "
+                      "(400MiB, 2G, 2GB; see the end) (default 400MiB)"),
+             cl::value_desc("SIZE"), cl::init("400MiB"), cl::cat(PlanCat));
 cl::opt<std::string> Freeze("freeze",
                             cl::desc("Freeze parameters whose names match "
                                      "REGEX (no gradient or optimizer state)"),
-                            cl::value_desc("REGEX"), cl::cat(ToolCat));
+                            cl::value_desc("REGEX"), cl::cat(StepCat));
 cl::opt<std::string> Trainable(
     "trainable",
     cl::desc("Train only the parameters whose names match REGEX (with "
              "--freeze: less the frozen ones; with --lora: besides the "
              "adapters)"),
-    cl::value_desc("REGEX"), cl::cat(ToolCat));
+    cl::value_desc("REGEX"), cl::cat(StepCat));
 cl::opt<std::string>
     Lora("lora",
          cl::desc("Add LoRA adapters (PEFT) to the linear layers whose weight "
                   "names match REGEX and freeze the base: "
                   "r=R[,alpha=A][,dropout=P],targets=REGEX (alpha 8, dropout 0 "
                   "by default)"),
-         cl::value_desc("r=R,targets=REGEX"), cl::cat(ToolCat));
+         cl::value_desc("r=R,targets=REGEX"), cl::cat(StepCat));
 ChoiceOpt<LossKind>
     Loss("loss", cl::desc("The loss of the training step"),
          cl::values(clEnumValN(LossKind::None, "none",
@@ -195,17 +206,17 @@ ChoiceOpt<LossKind>
                     clEnumValN(LossKind::CrossEntropy, "cross-entropy",
                                "F.cross_entropy(logits.float(), labels), as "
                                "Hugging Face computes it")),
-         cl::init(LossKind::None), cl::cat(ToolCat));
+         cl::init(LossKind::None), cl::cat(StepCat));
 cl::opt<std::string>
     LossOutput("loss-output",
                cl::desc("The output the loss is computed from (default: the "
                         "first floating-point output)"),
-               cl::value_desc("NAME"), cl::cat(ToolCat));
+               cl::value_desc("NAME"), cl::cat(StepCat));
 cl::opt<bool> LossUpcast(
     "loss-upcast",
     cl::desc("Cross-entropy upcasts 16-bit logits to f32 first, as Hugging "
              "Face's logits.float() (default true; =false to keep them)"),
-    cl::init(true), cl::cat(ToolCat));
+    cl::init(true), cl::cat(StepCat));
 ChoiceOpt<AutocastDevice> AutocastOn(
     "autocast-device",
     cl::desc("Where torch.autocast runs, for --recipe torch-amp (its policy "
@@ -213,22 +224,22 @@ ChoiceOpt<AutocastDevice> AutocastOn(
     cl::values(clEnumValN(AutocastDevice::CUDA, "cuda",
                           "CUDA's lists (default)"),
                clEnumValN(AutocastDevice::CPU, "cpu", "the CPU's lists")),
-    cl::init(AutocastDevice::CUDA), cl::cat(ToolCat));
+    cl::init(AutocastDevice::CUDA), cl::cat(PrecisionCat));
 cl::opt<std::string> AutocastDType(
     "autocast-dtype",
     cl::desc("The lower-precision dtype of torch.autocast: fp16 or bf16 "
              "(default: fp16 on cuda, bf16 on cpu)"),
-    cl::value_desc("fp16|bf16"), cl::cat(ToolCat));
+    cl::value_desc("fp16|bf16"), cl::cat(PrecisionCat));
 cl::opt<std::string> AutocastBuffers(
     "autocast-buffers",
     cl::desc("Under autocast, buffers (masks, rotary tables) meeting an "
              "activation: 'follow' its dtype (default; models that write "
              ".to(x.dtype) by the op) or stay 'f32' and widen the op"),
-    cl::value_desc("follow|f32"), cl::init("follow"), cl::cat(ToolCat));
+    cl::value_desc("follow|f32"), cl::init("follow"), cl::cat(PrecisionCat));
 cl::opt<bool> AsWritten("as-written",
                         cl::desc("Price the graph node by node as written, "
                                  "without recognising decomposed kernels"),
-                        cl::cat(ToolCat));
+                        cl::cat(StepCat));
 // The what-if options take comma lists (--tp 1,2,4): each combination is
 // one row of a sweep (see WhatIf).
 cl::list<CheckpointPolicy, bool, ChoiceParser<CheckpointPolicy>> Checkpoint(
@@ -242,12 +253,12 @@ cl::list<CheckpointPolicy, bool, ChoiceParser<CheckpointPolicy>> Checkpoint(
                           "softmax, dropout, scores x V)"),
                clEnumValN(CheckpointPolicy::Full, "full",
                           "keep each layer's input, recompute the layer")),
-    cl::CommaSeparated, cl::cat(ToolCat));
+    cl::CommaSeparated, cl::cat(PlanCat));
 cl::opt<std::string> CheckpointLayers(
     "checkpoint-layers",
     cl::desc("Checkpoint only the layers whose names (as in the Layers "
              "table) match REGEX"),
-    cl::value_desc("REGEX"), cl::cat(ToolCat));
+    cl::value_desc("REGEX"), cl::cat(PlanCat));
 cl::list<AttentionKernel, bool, ChoiceParser<AttentionKernel>> Attention(
     "attention", cl::desc("How the attention core runs; a comma list sweeps"),
     cl::values(clEnumValN(AttentionKernel::Eager, "eager",
@@ -255,53 +266,53 @@ cl::list<AttentionKernel, bool, ChoiceParser<AttentionKernel>> Attention(
                clEnumValN(AttentionKernel::Flash, "flash",
                           "one flash kernel: keeps Q, K, V, the output and "
                           "the log-sum-exp, no s x s tensor")),
-    cl::CommaSeparated, cl::cat(ToolCat));
+    cl::CommaSeparated, cl::cat(PlanCat));
 cl::list<unsigned> TensorParallel(
     "tp",
     cl::desc("Tensor-parallel ranks (Megatron layout propagated from the "
              "linear layers; figures are per GPU); a comma list sweeps"),
-    cl::value_desc("N"), cl::CommaSeparated, cl::cat(ToolCat));
+    cl::value_desc("N"), cl::CommaSeparated, cl::cat(PlanCat));
 cl::opt<bool> SequenceParallel(
     "sp",
     cl::desc("Sequence parallelism over the --tp ranks (norms, dropouts "
              "and residuals split along the sequence)"),
-    cl::cat(ToolCat));
+    cl::cat(PlanCat));
 cl::list<unsigned> DataParallel(
     "dp",
     cl::desc("Data-parallel ranks (with --zero; figures are per GPU); a "
              "comma list sweeps"),
-    cl::value_desc("N"), cl::CommaSeparated, cl::cat(ToolCat));
+    cl::value_desc("N"), cl::CommaSeparated, cl::cat(PlanCat));
 cl::list<unsigned> ZeroStage(
     "zero",
     cl::desc("ZeRO stage over the --dp ranks: 0 none, 1 optimizer states "
              "(f32 master weights and gradients, optimizer state), 2 also "
              "gradients, 3 also weights; a comma list sweeps"),
-    cl::value_desc("0|1|2|3"), cl::CommaSeparated, cl::cat(ToolCat));
+    cl::value_desc("0|1|2|3"), cl::CommaSeparated, cl::cat(PlanCat));
 cl::list<unsigned> PipelineParallel(
     "pp",
     cl::desc("Pipeline stages: the layers split into N contiguous stages, "
              "1F1B schedule; figures are per GPU for the worst stage; a "
              "comma list sweeps"),
-    cl::value_desc("N"), cl::CommaSeparated, cl::cat(ToolCat));
+    cl::value_desc("N"), cl::CommaSeparated, cl::cat(PlanCat));
 cl::list<unsigned> MicroBatches(
     "micro-batches",
     cl::desc("Micro-batches per step with --pp (default: N, the fewest that "
              "fill the pipeline); the bound batch dim is one micro-batch; a "
              "comma list sweeps"),
-    cl::value_desc("M"), cl::CommaSeparated, cl::cat(ToolCat));
+    cl::value_desc("M"), cl::CommaSeparated, cl::cat(PlanCat));
 // The help of --gpu lists the presets (see parseCommandLine).
-cl::opt<std::string> Gpu("gpu", cl::value_desc("NAME|SIZE"), cl::cat(ToolCat));
+cl::opt<std::string> Gpu("gpu", cl::value_desc("NAME|SIZE"), cl::cat(PlanCat));
 cl::opt<std::string>
     FitDim("fit",
            cl::desc("Find the largest value of the symbolic dim NAME (batch, "
                     "sequence) whose step fits the --gpu, and report that run"),
-           cl::value_desc("NAME"), cl::cat(ToolCat));
+           cl::value_desc("NAME"), cl::cat(PlanCat));
 cl::opt<bool> Formula(
     "formula",
     cl::desc("Print the saved bytes of one layer and of the model as "
              "polynomials in the symbolic dims (fitted on a grid of runs, "
              "checked at a fresh point)"),
-    cl::cat(ToolCat));
+    cl::cat(PlanCat));
 cl::opt<std::string> DiffWith(
     "diff",
     cl::desc("Compare with the model FILE, side by side, by category and by "
@@ -309,19 +320,19 @@ cl::opt<std::string> DiffWith(
              "the what-if lists), FILE with the second (FILE may be the same "
              "model: --checkpoint none,full --diff m.onnx); with one point, "
              "both run with it"),
-    cl::value_desc("FILE"), cl::cat(ToolCat));
+    cl::value_desc("FILE"), cl::cat(PlanCat));
 ChoiceOpt<OutputFormat> ReportFormat(
     "format", cl::desc("Report format"),
     cl::values(clEnumValN(OutputFormat::Text, "text", "text (default)"),
                clEnumValN(OutputFormat::JSON, "json", "one JSON object"),
                clEnumValN(OutputFormat::CSV, "csv", "the per-node table")),
-    cl::init(OutputFormat::Text), cl::cat(ToolCat));
+    cl::init(OutputFormat::Text), cl::cat(OutputCat));
 cl::opt<std::string> TopNodes("n",
                               cl::desc("Rows of the per-node table in text "
                                        "(the largest; the rest folded); 0 "
                                        "for all (default 25)"),
                               cl::value_desc("N"), cl::init("25"),
-                              cl::cat(ToolCat));
+                              cl::cat(OutputCat));
 
 /// The model's path ("-": standard input).
 std::string inputPath() {
@@ -1257,7 +1268,7 @@ bool parseCommandLine(int Argc, char **Argv) {
   WeightDType.setDescription(WeightHelp);
   KVDType.setDescription(KVHelp);
   static cl::extrahelp ExampleHelp(Examples);
-  cl::HideUnrelatedOptions(ToolCat);
+  cl::HideUnrelatedOptions(ToolCats);
   cl::SetVersionPrinter([](raw_ostream &OS) {
     OS << "vram-opt " << VRAM_OPT_VERSION << "\n  built with LLVM "
        << VRAM_LLVM_VERSION << ", ONNX " << VRAM_ONNX_VERSION << '\n';
