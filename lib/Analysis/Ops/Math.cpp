@@ -578,6 +578,64 @@ Error argMinMax(ShapeContext &C) {
 
 enum class Red { Sum, Prod, Max, Min, Mean, Other };
 
+/// The contents of a reduction of Src (shape S) over the Reduced dims into
+/// N elements laid out as KeptDims; None when an integer sum or product
+/// overflows or an integer mean is asked for.
+template <Red Op>
+Optional<TensorData> reduceData(const TensorData &Src, const Shape &S,
+                                ArrayRef<bool> Reduced,
+                                ArrayRef<int64_t> KeptDims, size_t N) {
+  SmallVector<double, 16> FAcc(N, 0);
+  IntVec IAcc(N, 0);
+  SmallVector<bool, 16> Seen(N, false);
+  bool Ok = true;
+  for (size_t I = 0; I < Src.size(); ++I) {
+    IntVec Co = unflatten(I, S.dims());
+    for (size_t K = 0; K < Reduced.size(); ++K)
+      if (Reduced[K])
+        Co[K] = 0;
+    size_t O = flatten(Co, KeptDims);
+    if (Src.IsFloat) {
+      double V = Src.Floats[I], &A = FAcc[O];
+      if (!Seen[O])
+        A = V;
+      else if (Op == Red::Sum || Op == Red::Mean)
+        A += V;
+      else if (Op == Red::Prod)
+        A *= V;
+      else if (Op == Red::Max)
+        A = std::max(A, V);
+      else
+        A = std::min(A, V);
+    } else {
+      int64_t V = Src.Ints[I], &A = IAcc[O];
+      if (!Seen[O])
+        A = V;
+      else if (Op == Red::Sum || Op == Red::Mean)
+        Ok &= !__builtin_add_overflow(A, V, &A);
+      else if (Op == Red::Prod)
+        Ok &= !__builtin_mul_overflow(A, V, &A);
+      else if (Op == Red::Max)
+        A = std::max(A, V);
+      else
+        A = std::min(A, V);
+    }
+    Seen[O] = true;
+  }
+  if (!Ok || (Op == Red::Mean && !Src.IsFloat))
+    return None;
+  TensorData R;
+  R.IsFloat = Src.IsFloat;
+  size_t Per = Src.size() / N;
+  for (size_t O = 0; O < N; ++O) {
+    if (Src.IsFloat)
+      R.Floats.push_back(Op == Red::Mean ? FAcc[O] / Per : FAcc[O]);
+    else
+      R.Ints.push_back(IAcc[O]);
+  }
+  return R;
+}
+
 /// Reduce* ops: axes from an attribute or (AxesFromInput) from input 1.
 template <Red Op, bool AxesFromInput> Error reduce(ShapeContext &C) {
   if (Error E = C.requireInput(0))
@@ -629,59 +687,8 @@ template <Red Op, bool AxesFromInput> Error reduce(ShapeContext &C) {
   Optional<TensorData> D;
   const TensorData *Src = knownData(C, 0);
   Optional<size_t> N = smallCount(Out);
-  if (Op != Red::Other && Src && N && *N > 0 && Src->size() > 0) {
-    SmallVector<double, 16> FAcc(*N, 0);
-    IntVec IAcc(*N, 0);
-    SmallVector<bool, 16> Seen(*N, false);
-    bool Ok = true;
-    for (size_t I = 0; I < Src->size(); ++I) {
-      IntVec Co = unflatten(I, S.dims());
-      for (size_t K = 0; K < R; ++K)
-        if (Reduced[K])
-          Co[K] = 0;
-      size_t O = flatten(Co, KeptDims);
-      if (Src->IsFloat) {
-        double V = Src->Floats[I], &A = FAcc[O];
-        if (!Seen[O])
-          A = V;
-        else if (Op == Red::Sum || Op == Red::Mean)
-          A += V;
-        else if (Op == Red::Prod)
-          A *= V;
-        else if (Op == Red::Max)
-          A = std::max(A, V);
-        else
-          A = std::min(A, V);
-      } else {
-        int64_t V = Src->Ints[I], &A = IAcc[O];
-        if (!Seen[O])
-          A = V;
-        else if (Op == Red::Sum || Op == Red::Mean)
-          Ok &= !__builtin_add_overflow(A, V, &A);
-        else if (Op == Red::Prod)
-          Ok &= !__builtin_mul_overflow(A, V, &A);
-        else if (Op == Red::Max)
-          A = std::max(A, V);
-        else
-          A = std::min(A, V);
-      }
-      Seen[O] = true;
-    }
-    if (Ok && Op == Red::Mean && !Src->IsFloat)
-      Ok = false;
-    if (Ok) {
-      TensorData R2;
-      R2.IsFloat = Src->IsFloat;
-      size_t Per = Src->size() / *N;
-      for (size_t O = 0; O < *N; ++O) {
-        if (Src->IsFloat)
-          R2.Floats.push_back(Op == Red::Mean ? FAcc[O] / Per : FAcc[O]);
-        else
-          R2.Ints.push_back(IAcc[O]);
-      }
-      D = std::move(R2);
-    }
-  }
+  if (Op != Red::Other && Src && N && *N > 0 && Src->size() > 0)
+    D = reduceData<Op>(*Src, S, Reduced, KeptDims, *N);
   setOut(C, 0, X->Ty, Out, std::move(D));
   return ok();
 }
@@ -708,6 +715,67 @@ Error gemm(ShapeContext &C) {
   return ok();
 }
 
+/// What an einsum equation's operands say of its labels: each letter's dim
+/// (Unknown until a non-1 dim is seen) and how many operands use it, and
+/// the broadcast of the dims "..." stands for (unknown rank when an
+/// operand's rank is unknown).
+struct EinsumLabels {
+  int64_t Dim[128];
+  int Count[128] = {0};
+  Shape Ellipsis = Shape::scalar();
+  EinsumLabels() { std::fill(std::begin(Dim), std::end(Dim), Shape::Unknown); }
+};
+
+/// Binds one operand's term ("b...ij") to its value's shape.
+Error bindEinsumTerm(ShapeContext &C, StringRef Eq, StringRef Term,
+                     const Value &V, EinsumLabels &L) {
+  size_t Dots = Term.find("...");
+  std::string Letters = Term.str();
+  if (Dots != StringRef::npos)
+    Letters = (Term.take_front(Dots) + Term.drop_front(Dots + 3)).str();
+  for (char Ch : Letters)
+    if (!isAlpha(Ch))
+      return C.error("invalid equation '" + Eq + "'");
+  if (!V.Sh.hasRank()) {
+    for (char Ch : Letters)
+      ++L.Count[static_cast<unsigned char>(Ch)];
+    if (Dots != StringRef::npos)
+      L.Ellipsis = Shape();
+    return ok();
+  }
+  size_t R = V.Sh.rank();
+  if (R < Letters.size() || (Dots == StringRef::npos && R != Letters.size()))
+    return C.error("operand '" + Term + "' does not match shape " + V.Sh.str());
+  size_t NEll = R - Letters.size();
+  size_t Pos = 0;
+  for (size_t K = 0; K < Term.size();) {
+    if (Term.substr(K).startswith("...")) {
+      Shape E(V.Sh.dims().slice(Pos, NEll));
+      if (L.Ellipsis.hasRank()) {
+        Optional<Shape> B = broadcastShapes(L.Ellipsis, E);
+        if (!B)
+          return C.error("ellipsis dims do not broadcast");
+        L.Ellipsis = *B;
+      }
+      Pos += NEll;
+      K += 3;
+      continue;
+    }
+    unsigned char Ch = Term[K];
+    int64_t D = V.Sh[Pos];
+    int64_t &Known = L.Dim[Ch];
+    ++L.Count[Ch];
+    if (Known < 0 || Known == 1)
+      Known = D < 0 && Known == 1 ? Shape::Unknown : D;
+    else if (D >= 0 && D != 1 && D != Known)
+      return C.error("label '" + Twine(Term[K]) + "' has dims " + Twine(Known) +
+                     " and " + Twine(D));
+    ++Pos;
+    ++K;
+  }
+  return ok();
+}
+
 Error einsum(ShapeContext &C) {
   std::string Eq;
   for (char Ch : C.node().attrString("equation", ""))
@@ -729,91 +797,41 @@ Error einsum(ShapeContext &C) {
   if (Terms.size() != C.numInputs())
     return C.error("equation '" + Eq + "' has " + Twine(Terms.size()) +
                    " operands for " + Twine(C.numInputs()) + " inputs");
-  int64_t LetterDim[128];
-  int LetterCount[128] = {0};
-  std::fill(std::begin(LetterDim), std::end(LetterDim), Shape::Unknown);
-  Shape Ellipsis = Shape::scalar();
+  EinsumLabels L;
   for (unsigned I = 0; I < Terms.size(); ++I) {
     Value *V = C.in(I);
     if (!V)
       return C.error("missing input " + Twine(I));
-    StringRef Term = Terms[I];
-    size_t Dots = Term.find("...");
-    StringRef Letters = Term;
-    std::string Tmp;
-    if (Dots != StringRef::npos) {
-      Tmp = (Term.take_front(Dots) + Term.drop_front(Dots + 3)).str();
-      Letters = Tmp;
-    }
-    for (char Ch : Letters)
-      if (!isAlpha(Ch))
-        return C.error("invalid equation '" + Eq + "'");
-    if (!V->Sh.hasRank()) {
-      for (char Ch : Letters)
-        ++LetterCount[static_cast<unsigned char>(Ch)];
-      if (Dots != StringRef::npos)
-        Ellipsis = Shape();
-      continue;
-    }
-    size_t R = V->Sh.rank();
-    if (R < Letters.size() || (Dots == StringRef::npos && R != Letters.size()))
-      return C.error("operand '" + Term + "' does not match shape " +
-                     V->Sh.str());
-    size_t NEll = R - Letters.size();
-    size_t Pos = 0;
-    for (size_t K = 0; K < Term.size();) {
-      if (Term.substr(K).startswith("...")) {
-        Shape E(V->Sh.dims().slice(Pos, NEll));
-        if (Ellipsis.hasRank()) {
-          Optional<Shape> B = broadcastShapes(Ellipsis, E);
-          if (!B)
-            return C.error("ellipsis dims do not broadcast");
-          Ellipsis = *B;
-        }
-        Pos += NEll;
-        K += 3;
-        continue;
-      }
-      unsigned char Ch = Term[K];
-      int64_t D = V->Sh[Pos];
-      int64_t &Known = LetterDim[Ch];
-      ++LetterCount[Ch];
-      if (Known < 0 || Known == 1)
-        Known = D < 0 && Known == 1 ? Shape::Unknown : D;
-      else if (D >= 0 && D != 1 && D != Known)
-        return C.error("label '" + Twine(Term[K]) + "' has dims " +
-                       Twine(Known) + " and " + Twine(D));
-      ++Pos;
-      ++K;
-    }
+    if (Error E = bindEinsumTerm(C, Eq, Terms[I], *V, L))
+      return E;
   }
+  // Implicit output: the ellipsis, then the letters used once, in order.
   std::string Out;
   if (Explicit) {
     Out = Rhs.str();
   } else {
-    bool AnyEllipsis = Lhs.contains("...");
-    if (AnyEllipsis)
+    if (Lhs.contains("..."))
       Out = "...";
     for (unsigned Ch = 'A'; Ch <= 'z'; ++Ch)
-      if (isAlpha(Ch) && LetterCount[Ch] == 1)
+      if (isAlpha(Ch) && L.Count[Ch] == 1)
         Out.push_back(static_cast<char>(Ch));
   }
   IntVec Dims;
   for (size_t K = 0; K < Out.size();) {
     if (StringRef(Out).substr(K).startswith("...")) {
-      if (!Ellipsis.hasRank()) {
+      if (!L.Ellipsis.hasRank()) {
         C.setOutput(0, T, Shape());
         return ok();
       }
-      Dims.append(Ellipsis.dims().begin(), Ellipsis.dims().end());
+      Dims.append(L.Ellipsis.dims().begin(), L.Ellipsis.dims().end());
       K += 3;
       continue;
     }
     unsigned char Ch = Out[K];
-    if (!isAlpha(Ch) || !LetterCount[Ch])
+    if (!isAlpha(Ch) || !L.Count[Ch])
       return C.error("output label '" + Twine(Out[K]) + "' of equation '" + Eq +
                      "' is not an input label");
-    Dims.push_back(LetterDim[Ch]);
+    Dims.push_back(L.Dim[Ch]);
     ++K;
   }
   C.setOutput(0, T, Shape(Dims));

@@ -267,6 +267,35 @@ template <bool AxesFromInput> Error squeeze(ShapeContext &C) {
   return ok();
 }
 
+/// The contents of a Concat along Axis into Out, when every input's
+/// contents are known (and all float or all integer).
+Optional<TensorData> concatData(ShapeContext &C, ArrayRef<Shape> InShapes,
+                                const Shape &Out, size_t Axis) {
+  // Concatenate all inputs' contents into one buffer, then pick.
+  TensorData All;
+  SmallVector<size_t, 4> Offsets, AxisDims;
+  for (unsigned I = 0; I < C.numInputs(); ++I) {
+    if (!C.in(I))
+      continue;
+    const TensorData *Src = knownData(C, I);
+    if (!Src || (All.size() && Src->IsFloat != All.IsFloat))
+      return None;
+    All.IsFloat = Src->IsFloat;
+    Offsets.push_back(All.size());
+    AxisDims.push_back(InShapes[I][Axis]);
+    All.Ints.append(Src->Ints.begin(), Src->Ints.end());
+    All.Floats.append(Src->Floats.begin(), Src->Floats.end());
+  }
+  size_t Outer = dimProduct(Out, 0, Axis);
+  size_t Inner = dimProduct(Out, Axis + 1, Out.rank());
+  SmallVector<size_t, 16> Flat;
+  for (size_t O = 0; O < Outer; ++O)
+    for (size_t K = 0; K < Offsets.size(); ++K)
+      for (size_t J = 0; J < AxisDims[K] * Inner; ++J)
+        Flat.push_back(Offsets[K] + O * AxisDims[K] * Inner + J);
+  return pick(All, Flat);
+}
+
 Error concat(ShapeContext &C) {
   if (Error E = C.requireInput(0))
     return E;
@@ -331,36 +360,8 @@ Error concat(ShapeContext &C) {
   Dims[*Axis] = AllRanked ? AxisSum : Shape::Unknown;
   Shape Out(Dims);
   Optional<TensorData> D;
-  if (smallCount(Out)) {
-    // Concatenate all inputs' contents into one buffer, then pick.
-    TensorData All;
-    SmallVector<size_t, 4> Offsets, AxisDims;
-    bool Known = true;
-    for (unsigned I = 0; Known && I < C.numInputs(); ++I) {
-      if (!C.in(I))
-        continue;
-      const TensorData *Src = knownData(C, I);
-      if (!Src || (All.size() && Src->IsFloat != All.IsFloat)) {
-        Known = false;
-        break;
-      }
-      All.IsFloat = Src->IsFloat;
-      Offsets.push_back(All.size());
-      AxisDims.push_back(InShapes[I][*Axis]);
-      All.Ints.append(Src->Ints.begin(), Src->Ints.end());
-      All.Floats.append(Src->Floats.begin(), Src->Floats.end());
-    }
-    if (Known) {
-      size_t Outer = dimProduct(Out, 0, *Axis);
-      size_t Inner = dimProduct(Out, *Axis + 1, R);
-      SmallVector<size_t, 16> Flat;
-      for (size_t O = 0; O < Outer; ++O)
-        for (size_t K = 0; K < Offsets.size(); ++K)
-          for (size_t J = 0; J < AxisDims[K] * Inner; ++J)
-            Flat.push_back(Offsets[K] + O * AxisDims[K] * Inner + J);
-      D = pick(All, Flat);
-    }
-  }
+  if (smallCount(Out))
+    D = concatData(C, InShapes, Out, *Axis);
   setOut(C, 0, T, Out, std::move(D));
   return ok();
 }
