@@ -18,6 +18,7 @@ ArrayRef<OpInfo> controlFlowOps();
 ArrayRef<OpInfo> generatorsOps();
 ArrayRef<OpInfo> quantizationOps();
 ArrayRef<OpInfo> contribOps();
+ArrayRef<OpInfo> generationOps();
 ArrayRef<OpInfo> trainingOps();
 ArrayRef<OpInfo> atenOps();
 ArrayRef<OpInfo> fusedKernelsOps();
@@ -32,6 +33,7 @@ ArrayRef<OpFamily> opFamilies() {
       {"generators", generatorsOps},
       {"quantization", quantizationOps},
       {"contrib", contribOps},
+      {"generation", generationOps},
       {"training", trainingOps},
       {"aten", atenOps},
       {"fused-kernels", fusedKernelsOps},

@@ -14,6 +14,7 @@
 #include "vram/Cost/Cost.h"
 #include "vram/Cost/Liveness.h"
 #include "vram/Cost/Recipes.h"
+#include "vram/Support/Diagnostics.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
@@ -260,9 +261,11 @@ void priceWorkingSet(CostContext &Ctx) {
           Allocated += Bytes(S);
       },
       [&](size_t I) {
-        C.NodeBytes[I] = Allocated;
-        if (Live > C.WorkingSetPeak) {
-          C.WorkingSetPeak = Live;
+        // A generation loop also holds its decoder's working set.
+        uint64_t Step = stepWorkingSet(Ctx, *G.Nodes[I], C.ActivationType).Peak;
+        C.NodeBytes[I] = Allocated + Step;
+        if (Live + Step > C.WorkingSetPeak) {
+          C.WorkingSetPeak = Live + Step;
           C.WorkingSetPeakNode = G.Nodes[I].get();
         }
         Allocated = 0;
@@ -292,6 +295,15 @@ Error runCost(CostContext &Ctx) {
   C.Terms = std::move(Terms);
   priceParameters(Ctx);
   C.NodeBytes.assign(Ctx.M.Main->Nodes.size(), 0);
+  if (O.RunMode == Mode::Train)
+    for (const auto &N : Ctx.M.Main->Nodes)
+      if (const OpInfo *Row = findOp(N->Domain, N->OpType, N->OpsetVersion))
+        if (Row->Serving == ServingKind::Generation)
+          return createStringError(
+              inconvertibleErrorCode(),
+              describeNode(*N) +
+                  ": a generation loop is serving only (it has no training "
+                  "step); price it with --mode=infer");
   if (O.RunMode == Mode::Train) {
     if (Error E = priceSaved(Ctx))
       return E;

@@ -339,10 +339,21 @@ Error Timeline::runInfer() {
   persistent();
   // The forward working set step by step (the shared forward walk, as the
   // cost pass prices it), with the cache apart.
-  ForwardWalk(Ctx).run(
-      [&](const Value &S) { add(catOf(S), priced(S)); },
-      [&](size_t I) { record(Phase::Forward, G.Nodes[I].get()); },
-      [&](const Value &S) { sub(catOf(S), priced(S)); });
+  ForwardWalk(Ctx).run([&](const Value &S) { add(catOf(S), priced(S)); },
+                       [&](size_t I) {
+                         // A generation loop's step also holds its decoder's
+                         // working set, the KV cache at the maximum length
+                         // apart.
+                         StepWorkingSet W =
+                             stepWorkingSet(Ctx, *G.Nodes[I], ActTy);
+                         add(LiveCat::KVCache, W.KVCache);
+                         add(LiveCat::Temporaries, W.Peak - W.KVCache);
+                         R.KVCacheBytes = std::max(R.KVCacheBytes, W.KVCache);
+                         record(Phase::Forward, G.Nodes[I].get());
+                         sub(LiveCat::KVCache, W.KVCache);
+                         sub(LiveCat::Temporaries, W.Peak - W.KVCache);
+                       },
+                       [&](const Value &S) { sub(catOf(S), priced(S)); });
   if (R.Steps.empty()) // no nodes: the inputs alone
     record(Phase::Forward, nullptr);
   finish();

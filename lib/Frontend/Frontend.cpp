@@ -572,6 +572,9 @@ private:
   /// The function calls the graph being built is nested in.
   const std::vector<std::string> *ScopeCalls = nullptr;
   std::map<std::string, int64_t> Bindings;
+  /// Main-graph inputs holding one integer (a generation op's max_length):
+  /// a binding of that name gives their value.
+  std::set<std::string> ValueInputs;
 
   Error collectFunctions(const onnx::ModelProto &MP);
   /// The model-local function N calls, or null when N is an operator: a
@@ -911,6 +914,21 @@ Error Builder::bindDims(const onnx::GraphProto &GP) {
         Names.push_back(Name);
     }
   }
+  // Inputs of one integer element (scalar or [1]): --dim NAME=V gives the
+  // value of the input named NAME (a generation op's max_length).
+  for (const onnx::ValueInfoProto &VI : GP.input()) {
+    if (Initializers.count(VI.name()) || !VI.type().has_tensor_type())
+      continue;
+    const auto &TT = VI.type().tensor_type();
+    int ET = TT.elem_type();
+    bool Int = ET == onnx::TensorProto::INT32 || ET == onnx::TensorProto::INT64;
+    if (Int && TT.has_shape() && TT.shape().dim_size() <= 1 &&
+        all_of(TT.shape().dim(),
+               [](const onnx::TensorShapeProto::Dimension &D) {
+                 return D.has_dim_value() && D.dim_value() == 1;
+               }))
+      ValueInputs.insert(VI.name());
+  }
   for (const auto &D : Opts.Dims) {
     if (D.second < 0)
       return make_error<DimBindingError>(DimBindingError::Negative, D.first,
@@ -919,7 +937,7 @@ Error Builder::bindDims(const onnx::GraphProto &GP) {
     if (!Ins.second && Ins.first->second != D.second)
       return make_error<DimBindingError>(DimBindingError::BoundTwice, D.first,
                                          Ins.first->second, D.second);
-    if (!is_contained(Names, D.first)) {
+    if (!is_contained(Names, D.first) && !ValueInputs.count(D.first)) {
       DimBindingError Unused(DimBindingError::Unused, D.first);
       Diags.note(Opts.DescribeDimWarning ? Opts.DescribeDimWarning(Unused)
                                          : Unused.message());
@@ -1253,6 +1271,9 @@ Error Builder::addGraphInputs(const onnx::GraphProto &GP, Graph &G,
                          });
     if (IsMain && isParamInput(*V, Static))
       V->Kind = ValueKind::Parameter;
+    auto Bound = Bindings.find(V->Name);
+    if (IsMain && ValueInputs.count(V->Name) && Bound != Bindings.end())
+      V->Data = TensorData::ints({Bound->second});
     G.Inputs.push_back(V);
   }
   return Error::success();
