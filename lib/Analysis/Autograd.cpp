@@ -30,6 +30,9 @@ namespace vram {
 
 Error runRequiresGrad(AnalysisContext &Ctx) {
   Ctx.RequiresGrad.clear();
+  // A graph that already holds its backward is not differentiated again.
+  if (Ctx.BackwardGraph)
+    return Error::success();
   Graph &G = *Ctx.M.Main;
   Optional<Regex> Freeze;
   if (!Ctx.Opts.FreezeRegex.empty())

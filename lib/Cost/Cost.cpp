@@ -57,7 +57,8 @@ namespace {
 
 /// The recipe's per-parameter terms for the options' optimizer, with the
 /// options' overrides; serving keeps the weights only.
-std::vector<RecipeTerm> buildTerms(const Recipe &R, const CostOptions &O) {
+std::vector<RecipeTerm> buildTerms(const Recipe &R, const CostOptions &O,
+                                   Mode RunMode) {
   int Copies = optimizerStateCopies(O.Optimizer);
   std::vector<RecipeTerm> Terms = {
       {"weights", "weights (" + dtypeName(R.WeightTy).str() + ")",
@@ -82,7 +83,7 @@ std::vector<RecipeTerm> buildTerms(const Recipe &R, const CostOptions &O) {
     It->BytesPerParam = Ov.second;
     It->Name = It->Key + " (override)";
   }
-  if (O.RunMode == Mode::Infer)
+  if (RunMode == Mode::Infer)
     Terms.resize(1);
   return Terms;
 }
@@ -284,9 +285,12 @@ Error runCost(CostContext &Ctx) {
   if (Error E = O.validate())
     return E;
   const Recipe *R = findRecipe(O.Recipe);
-  std::vector<RecipeTerm> Terms = buildTerms(*R, O);
+  // A graph that already holds its backward is one walk as written: the
+  // forward working set's liveness, its weights stored, no optimizer.
+  Mode RunMode = Ctx.BackwardGraph ? Mode::Infer : O.RunMode;
+  std::vector<RecipeTerm> Terms = buildTerms(*R, O, RunMode);
   shardTerms(Terms, O);
-  C.RunMode = O.RunMode;
+  C.RunMode = RunMode;
   C.DataParallel = O.DataParallel;
   C.ZeroStage = O.ZeroStage;
   C.Recipe = R->Name;
@@ -295,7 +299,7 @@ Error runCost(CostContext &Ctx) {
   C.Terms = std::move(Terms);
   priceParameters(Ctx);
   C.NodeBytes.assign(Ctx.M.Main->Nodes.size(), 0);
-  if (O.RunMode == Mode::Train)
+  if (RunMode == Mode::Train)
     for (const auto &N : Ctx.M.Main->Nodes)
       if (const OpInfo *Row = findOp(N->Domain, N->OpType, N->OpsetVersion))
         if (Row->Serving == ServingKind::Generation)
@@ -304,7 +308,7 @@ Error runCost(CostContext &Ctx) {
               describeNode(*N) +
                   ": a generation loop is serving only (it has no training "
                   "step); price it with --mode=infer");
-  if (O.RunMode == Mode::Train) {
+  if (RunMode == Mode::Train) {
     if (Error E = priceSaved(Ctx))
       return E;
   } else {

@@ -365,8 +365,7 @@ Error Timeline::runInfer() {
 Error runTimeline(CostContext &Ctx) {
   Ctx.Timeline = TimelineResult();
   Timeline T(Ctx);
-  if (Error E =
-          Ctx.CostOpts.RunMode == Mode::Train ? T.runTrain() : T.runInfer())
+  if (Error E = Ctx.Cost.RunMode == Mode::Train ? T.runTrain() : T.runInfer())
     return E;
   fitPeak(Ctx);
   return Error::success();

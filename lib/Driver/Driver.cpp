@@ -107,6 +107,17 @@ cl::opt<Mode> RunMode("mode", cl::desc("What to price"),
                                             "serving: weights + forward "
                                             "working set")),
                       cl::init(Mode::Train), cl::cat(ToolCat));
+cl::opt<GraphKind> GraphKindOpt(
+    "graph-kind", cl::desc("Whether the graph already holds its backward"),
+    cl::values(clEnumValN(GraphKind::Auto, "auto",
+                          "by the rule: tangents_<n> inputs or gradient ops "
+                          "(default)"),
+               clEnumValN(GraphKind::Forward, "forward",
+                          "a forward, differentiated for training"),
+               clEnumValN(GraphKind::Backward, "backward",
+                          "already a backward: priced by liveness as "
+                          "written")),
+    cl::init(GraphKind::Auto), cl::cat(ToolCat));
 // The help of --recipe, --optimizer and --recipe-term is set from the tables
 // before the flags are parsed (see parseCommandLine).
 cl::opt<std::string> RecipeName("recipe", cl::init(CostOptions().Recipe),
@@ -430,6 +441,7 @@ Expected<CostOptions> buildCostOptions() {
 Expected<AnalysisOptions> buildAnalysisOptions(const CostOptions &CO) {
   AnalysisOptions AO;
   AO.Strict = Strict;
+  AO.Kind = GraphKindOpt;
   AO.Fusion = !AsWritten;
   AO.FreezeRegex = Freeze;
   AO.Loss = Loss;

@@ -1269,8 +1269,11 @@ Error Builder::addGraphInputs(const onnx::GraphProto &GP, Graph &G,
                          [](const onnx::TensorShapeProto::Dimension &D) {
                            return D.has_dim_value();
                          });
-    if (IsMain && isParamInput(*V, Static))
+    if (IsMain && isParamInput(*V, Static)) {
       V->Kind = ValueKind::Parameter;
+      V->ParamByRule =
+          !ParamInputsRe && !(DataInputsRe && DataInputsRe->match(V->Name));
+    }
     auto Bound = Bindings.find(V->Name);
     if (IsMain && ValueInputs.count(V->Name) && Bound != Bindings.end())
       V->Data = TensorData::ints({Bound->second});

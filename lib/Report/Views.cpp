@@ -71,6 +71,9 @@ public:
         OS << ' ' << KV.first << '=' << KV.second;
     }
     OS << '\n';
+    if (Ctx.BackwardGraph)
+      OS << "backward graph (" << Ctx.GraphKindReason
+         << "): priced by liveness as written, not differentiated again\n";
     printHeadline(OS);
     OS << "\nParameters: " << withCommas(C.ParamCount) << " ("
        << withCommas(C.TrainableCount) << " trainable)\n";
@@ -171,6 +174,9 @@ public:
                                      {"total", C.FormulaTotal}};
     Root["model"] = Ctx.M.Path;
     Root["mode"] = modeName(C.RunMode);
+    Root["graph_kind"] = Ctx.BackwardGraph ? "backward" : "forward";
+    if (Ctx.BackwardGraph)
+      Root["graph_kind_reason"] = Ctx.GraphKindReason;
     Root["recipe"] = C.Recipe;
     Root["optimizer"] = C.Optimizer;
     json::Object Dims;

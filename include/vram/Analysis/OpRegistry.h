@@ -138,6 +138,10 @@ llvm::ArrayRef<const OpInfo *> allOps();
 const OpInfo *findOp(llvm::StringRef Domain, llvm::StringRef OpType,
                      int64_t Version);
 
+/// A gradient op (onnxruntime's *Grad ops, YieldOp: a row whose saved rule
+/// is the gradient ops' own): a graph holding one is already a backward.
+bool isGradientOp(const OpInfo &Row);
+
 /// The registry's op families, each with its rows (for tests and
 /// --list-ops).
 struct OpFamily {

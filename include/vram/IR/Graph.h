@@ -150,6 +150,9 @@ public:
   /// report stale declarations; the computed shape wins.
   llvm::Optional<Shape> DeclaredShape;
   bool IsGraphOutput = false;
+  /// A graph input that the automatic rule (not --param-inputs) made a
+  /// parameter; the graph-kind pass may make it data again.
+  bool ParamByRule = false;
   /// Stored in its own dtype under every precision recipe: an upcast the
   /// training step makes on purpose (the f32 logits of a loss).
   bool FixedDType = false;

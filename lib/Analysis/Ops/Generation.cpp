@@ -179,8 +179,8 @@ Error generation(ShapeContext &C, const GenerationSpec &Spec) {
     return C.error("max_length " + Twine(L) + " is shorter than the prompt (" +
                    Twine(S) + " tokens)");
   if (known(N) && known(R) && R > N)
-    return C.error("num_return_sequences " + Twine(R) +
-                   " exceeds num_beams " + Twine(N));
+    return C.error("num_return_sequences " + Twine(R) + " exceeds num_beams " +
+                   Twine(N));
 
   // The subgraphs, sized for the last step.
   Graph *Enc = graphNamed(C, "encoder");
