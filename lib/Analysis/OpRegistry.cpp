@@ -1,6 +1,7 @@
 //===- OpRegistry.cpp - The op registry: one table, one lookup ------------===//
 
 #include "vram/Analysis/OpRegistry.h"
+#include "vram/Analysis/UserOps.h"
 
 #include <algorithm>
 #include <vector>
@@ -69,6 +70,9 @@ ArrayRef<const OpInfo *> allOps() {
 }
 
 const OpInfo *findOp(StringRef Domain, StringRef OpType, int64_t Version) {
+  // The user's rules (--op-rules) come first.
+  if (const OpInfo *User = findUserOp(Domain, OpType))
+    return User;
   ArrayRef<const OpInfo *> Rows = allOps();
   auto It =
       std::lower_bound(Rows.begin(), Rows.end(), 0, [&](const OpInfo *R, int) {

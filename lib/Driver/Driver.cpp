@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "vram/Driver/Driver.h"
+#include "vram/Analysis/UserOps.h"
 #include "vram/Cost/Recipes.h"
 #include "vram/Frontend/Frontend.h"
 #include "vram/Pipeline/Pipeline.h"
@@ -20,6 +21,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Timer.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
@@ -107,6 +109,11 @@ cl::opt<Mode> RunMode("mode", cl::desc("What to price"),
                                             "serving: weights + forward "
                                             "working set")),
                       cl::init(Mode::Train), cl::cat(ToolCat));
+cl::opt<std::string>
+    OpRules("op-rules", cl::value_desc("FILE"),
+            cl::desc("Rules for ops the tool does not know, one a line "
+                     "(docs/memory.md)"),
+            cl::cat(ToolCat));
 cl::opt<GraphKind> GraphKindOpt(
     "graph-kind", cl::desc("Whether the graph already holds its backward"),
     cl::values(clEnumValN(GraphKind::Auto, "auto",
@@ -840,6 +847,19 @@ int runVramOpt(int Argc, char **Argv) {
   // Each check in the order the run reaches it: the flags the load needs,
   // the model, the other flags, the output, then each binding.
   ToolRun Run;
+  if (!OpRules.empty()) {
+    // Errors name the rule file and line: "FILE:LINE: what".
+    auto Buf = MemoryBuffer::getFile(OpRules);
+    if (!Buf) {
+      WithColor::error(errs(), "vram-opt")
+          << OpRules << ": " << Buf.getError().message() << '\n';
+      return 1;
+    }
+    if (Error E = installUserOpRules((*Buf)->getBuffer(), OpRules)) {
+      WithColor::error(errs(), "vram-opt") << toString(std::move(E)) << '\n';
+      return 1;
+    }
+  }
   auto Bindings = parseDims();
   if (!Bindings)
     return Run.fail(Bindings.takeError());
