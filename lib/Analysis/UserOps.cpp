@@ -289,11 +289,12 @@ Expected<int64_t> evaluate(const DimExpr &E, ShapeContext &C,
         if (V == 0)
           return C.error(R.Reference + ": division by zero");
         P /= V;
-      } else {
-        P *= V;
+      } else if (__builtin_mul_overflow(P, V, &P)) {
+        return C.error(R.Reference + ": a dim overflows 64 bits");
       }
     }
-    Sum += Product.front().Op == '-' ? -P : P;
+    if (__builtin_add_overflow(Sum, Product.front().Op == '-' ? -P : P, &Sum))
+      return C.error(R.Reference + ": a dim overflows 64 bits");
   }
   if (Unknown)
     return Shape::Unknown;
