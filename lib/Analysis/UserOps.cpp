@@ -28,10 +28,10 @@ namespace {
 /// One term of a dim expression.
 struct Term {
   enum Kind { Int, InputDim, Attr } K = Int;
-  int64_t Value = 0;   ///< Int: the number; InputDim: the input index
-  int64_t Dim = 0;     ///< InputDim: the dim (negative: from the end)
-  std::string Name;    ///< Attr: the attribute
-  char Op = '+';       ///< how it joins what comes before: + - * /
+  int64_t Value = 0; ///< Int: the number; InputDim: the input index
+  int64_t Dim = 0;   ///< InputDim: the dim (negative: from the end)
+  std::string Name;  ///< Attr: the attribute
+  char Op = '+';     ///< how it joins what comes before: + - * /
 };
 
 /// A dim: terms with + - * / (* and / bind first), kept as sums of
@@ -117,8 +117,7 @@ public:
       return T;
     }
     if (S.getAsInteger(10, T.Value) || T.Value < 0)
-      return error("'" + S +
-                   "' is not a number, inI[J] or attr:NAME");
+      return error("'" + S + "' is not a number, inI[J] or attr:NAME");
     return T;
   }
 
@@ -370,14 +369,14 @@ Error installUserOpRules(StringRef Text, StringRef File) {
       if (Old->Domain == (*R)->Domain && Old->OpType == (*R)->OpType)
         return P.error("a second rule for " +
                        ((*R)->Domain.empty() ? "ai.onnx" : (*R)->Domain) +
-                       "::" + (*R)->OpType + " (the first: " +
-                       Old->Reference + ")");
+                       "::" + (*R)->OpType + " (the first: " + Old->Reference +
+                       ")");
     UserRule &U = **R;
-    U.Row = std::make_unique<OpInfo>(OpInfo{
-        U.Domain.c_str(), U.OpType.c_str(), 1, AnyVersion, userShape,
-        userSave, ViewKind::None,
-        U.Grad ? GradKind::Differentiable : GradKind::NotDifferentiable,
-        PrecisionClass::InputType, U.Reference.c_str(), ""});
+    U.Row = std::make_unique<OpInfo>(
+        OpInfo{U.Domain.c_str(), U.OpType.c_str(), 1, AnyVersion, userShape,
+               userSave, ViewKind::None,
+               U.Grad ? GradKind::Differentiable : GradKind::NotDifferentiable,
+               PrecisionClass::InputType, U.Reference.c_str(), ""});
     New.push_back(std::move(*R));
   }
   rules() = std::move(New);

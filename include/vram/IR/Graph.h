@@ -144,6 +144,10 @@ public:
   llvm::SmallVector<Node *, 2> Users;
   /// Contents when small and known (constants, shape arithmetic results).
   llvm::Optional<TensorData> Data;
+  /// The least and greatest element of an integer tensor made by Range,
+  /// known even when its contents are too large to keep (positions of a
+  /// long sequence).
+  llvm::Optional<std::pair<int64_t, int64_t>> Bounds;
   /// Set for a sequence value: its elements (Sh is then their storage).
   llvm::Optional<SequenceType> Seq;
   /// Shape declared in the model (graph input/output, value_info), kept to
