@@ -960,6 +960,9 @@ Error Builder::bindDims(const onnx::GraphProto &GP) {
     return make_error<DimBindingError>(std::move(Unbound));
   for (const std::string &N : Names)
     M.DimBindings[N] = Bindings[N];
+  for (const std::string &N : ValueInputs)
+    if (Bindings.count(N))
+      M.DimBindings[N] = Bindings[N];
   return Error::success();
 }
 

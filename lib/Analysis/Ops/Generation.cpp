@@ -159,6 +159,8 @@ Error generation(ShapeContext &C, const GenerationSpec &Spec) {
   int64_t L = scalarInput(C, 1, Unknown);
   int64_t N = Spec.NumBeams >= 0 ? scalarInput(C, Spec.NumBeams, 1) : 1;
   int64_t R = Spec.NumReturn >= 0 ? scalarInput(C, Spec.NumReturn, 1) : 1;
+  if (!C.hasInput(1))
+    return C.error("max_length (input 1) is missing");
   auto Unbound = [&](unsigned I, StringRef What) {
     C.note(Twine(What) + " (input " + Twine(I) + " '" + C.in(I)->Name +
            "') is not a constant: its outputs and its decoder's working set "
@@ -181,6 +183,9 @@ Error generation(ShapeContext &C, const GenerationSpec &Spec) {
   if (known(N) && known(R) && R > N)
     return C.error("num_return_sequences " + Twine(R) + " exceeds num_beams " +
                    Twine(N));
+  int64_t BN = Unknown;
+  if (known(B) && known(N) && __builtin_mul_overflow(B, N, &BN))
+    return C.error("batch x num_beams overflows 64 bits");
 
   // The subgraphs, sized for the last step.
   Graph *Enc = graphNamed(C, "encoder");
@@ -194,7 +199,7 @@ Error generation(ShapeContext &C, const GenerationSpec &Spec) {
       return E;
   }
   int64_t EncLen = encoderLength(Enc, Audio ? Unknown : Ids[1]);
-  shapeDecoderInputs(*Dec, mulDims(B, N), L, Enc != nullptr, EncLen);
+  shapeDecoderInputs(*Dec, BN, L, Enc != nullptr, EncLen);
   dropDeclarations(*Dec);
   if (Error E = C.inferSubgraph(*Dec))
     return E;
