@@ -856,9 +856,10 @@ bool Builder::isParamInput(const Value &V, bool HasStaticShape) {
   if (!isFloatingPoint(V.Ty) || !HasStaticShape)
     return false;
   static const char *const DataLike[] = {
-      "mask",  "input_ids", "position",       "past",         "present",
-      "cache", "state",     "label",          "pixel",        "token_type",
-      "audio", "image",     "input_features", "hidden_states"};
+      "mask",           "input_ids",     "position", "past",
+      "present",        "cache",         "state",    "label",
+      "pixel",          "token_type",    "audio",    "image",
+      "input_features", "hidden_states", "penalty",  "temperature"};
   std::string Lower = StringRef(V.Name).lower();
   for (const char *W : DataLike)
     if (StringRef(Lower).contains(W))
