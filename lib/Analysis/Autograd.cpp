@@ -105,21 +105,24 @@ Error runAlias(AnalysisContext &Ctx) {
   DenseSet<const Value *> Expanded;
   Ctx.StorageOf.clear();
   Ctx.PartOf.clear();
-  for (const auto &N : Ctx.M.Main->Nodes) {
+  // Every graph's nodes, subgraphs included (a generation op's decoder is
+  // priced by its own forward walk).
+  Ctx.M.Main->walk([&](Node &Nd) {
+    const Node *N = &Nd;
     ViewKind K = viewKind(*N);
     if (K == ViewKind::DisjointParts && N->input(0))
       for (const Value *Out : N->Outputs)
         if (Out)
           Ctx.PartOf[Out] = Ctx.storage(N->input(0));
     if (!isView(*N, K) || !N->input(0) || !N->output(0))
-      continue;
+      return;
     const Value *In = N->input(0), *Out = N->output(0);
     // Reshaping a broadcast (expanded) view cannot be a view: PyTorch's
     // reshape copies it, at the expanded size (repeat_kv of grouped-query
     // attention: expand then reshape).
     bool Reshapes = K == ViewKind::Reshape;
     if (Reshapes && Expanded.count(In))
-      continue;
+      return;
     Ctx.StorageOf[Out] = Ctx.storage(In);
     Optional<uint64_t> NIn = In->Sh.numElements(), NOut = Out->Sh.numElements();
     bool Broadcasts = K == ViewKind::Broadcast && NIn && NOut && *NOut > *NIn;
@@ -127,7 +130,7 @@ Error runAlias(AnalysisContext &Ctx) {
                  K != ViewKind::ViewIfScalarIndex && Expanded.count(In);
     if (Broadcasts || Keeps)
       Expanded.insert(Out);
-  }
+  });
   return Error::success();
 }
 

@@ -45,7 +45,8 @@ class ForwardWalk {
 public:
   explicit ForwardWalk(const AnalysisContext &Ctx);
   /// A walk of graph G (a subgraph: its inputs allocated first, its outputs
-  /// kept; views in subgraphs are counted as storages of their own).
+  /// kept; the alias pass covers subgraphs, so their views allocate
+  /// nothing).
   ForwardWalk(const AnalysisContext &Ctx, const Graph &G);
 
   /// Which outputs of a node are allocated (default: every output that
