@@ -282,6 +282,9 @@ Expected<int64_t> evaluate(const DimExpr &E, ShapeContext &C,
         const Attribute *A = C.node().attr(T.Name);
         if (!A || A->K != Attribute::Int)
           return C.error(R.Reference + ": no int attribute '" + T.Name + "'");
+        if (A->I < 0)
+          return C.error(R.Reference + ": attribute '" + T.Name + "' is " +
+                         Twine(A->I) + ", not a size");
         V = A->I;
       }
       if (T.Op == '/') {
