@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages vram-opt needs, only those missing.
 # Idempotent. Usage: scripts/install-deps.sh [--with-torch] [--with-fuzz]
+#                                            [--with-format] [--with-browser]
 #   --with-torch  also the optional set for models/ generation and
 #                 measurement (python3-torch, python3-onnx for /usr/bin/python3)
 #   --with-fuzz   also clang 14 and its runtime (libFuzzer, sanitizers)
 #   --with-format also clang-format 14 (scripts/check-format.sh)
+#   --with-browser also chromium, the headless browser of the HTML report's
+#                 test (test/Report/html-browser.test; unsupported without)
 set -euo pipefail
 
 pkgs=(cmake make g++ llvm-14-dev llvm-14-tools libonnx-dev libprotobuf-dev
@@ -15,6 +18,7 @@ for arg in "$@"; do
     --with-torch) pkgs+=(python3-torch python3-onnx) ;;
     --with-fuzz) pkgs+=(clang-14 libclang-rt-14-dev) ;;
     --with-format) pkgs+=(clang-format-14) ;;
+    --with-browser) pkgs+=(chromium) ;;
     *) echo "install-deps: unknown option $arg" >&2; exit 2 ;;
   esac
 done

@@ -133,8 +133,10 @@ ParamSide deriveParamSide(const Graph &G, const HandRecipe &R, bool Train) {
       if (!N)
         continue;
       P.Count += *N;
-      // A graph narrower than the recipe is priced as it is.
-      Weights += std::min(R.WeightBytes, dtypeBits(V->Ty) / 8.0) * *N;
+      // A graph narrower than the recipe is priced as it is; serving
+      // prices every weight as stored.
+      Weights += Train ? std::min(R.WeightBytes, dtypeBits(V->Ty) / 8.0) * *N
+                       : dtypeBits(V->Ty) / 8.0 * *N;
       if (Train && isFloatingPoint(V->Ty)) {
         P.Trainable += *N;
         TrainableN += *N;
@@ -280,10 +282,10 @@ void checkTrain(const CostContext &Ctx, const HandRecipe &R, const ParamSide &P,
   EXPECT_EQ(Opt.Live[unsigned(LiveCat::Gradients)], P.Gradients);
 }
 
-/// Infer: each node's allocation re-derived from its outputs; the working
-/// set peak bounded below by what one node needs live at once and above by
-/// everything ever allocated.
-void checkInfer(const CostContext &Ctx, const HandRecipe &R) {
+/// Infer: each node's allocation re-derived from its outputs, as stored (in
+/// Act when given); the working set peak bounded below by what one node
+/// needs live at once and above by everything ever allocated.
+void checkInfer(const CostContext &Ctx, llvm::Optional<DType> Act) {
   const CostResult &C = Ctx.Cost;
   const Graph &G = *Ctx.M.Main;
   auto Counted = [](const Value *S) {
@@ -291,7 +293,7 @@ void checkInfer(const CostContext &Ctx, const HandRecipe &R) {
   };
   auto Priced = [&](const Value *S) -> uint64_t {
     llvm::Optional<uint64_t> N = elements(S->Sh);
-    return N ? bytesOf(storedType(S->Ty, false, R.Act), *N) : 0;
+    return N ? bytesOf(Act ? storedType(S->Ty, false, *Act) : S->Ty, *N) : 0;
   };
   uint64_t Everything = 0, Lower = 0;
   for (const Value *V : G.Inputs)
@@ -324,6 +326,28 @@ void checkInfer(const CostContext &Ctx, const HandRecipe &R) {
   EXPECT_EQ(C.OptimizerState, 0u);
 }
 
+/// One run of the default pipeline on a case's model under AO and CO (the
+/// context refers to them, so the run owns them). A load or pipeline error
+/// is a fatal test failure; check HasFatalFailure() after run().
+struct PipelineRun {
+  Diagnostics Diags;
+  AnalysisOptions AO;
+  CostOptions CO;
+  std::unique_ptr<Model> M;
+  std::unique_ptr<CostContext> Ctx;
+
+  void run(const Case &K) {
+    LoadOptions LO;
+    LO.Dims = K.Dims;
+    auto Loaded = loadModel(K.Path, LO, Diags);
+    ASSERT_TRUE(bool(Loaded)) << llvm::toString(Loaded.takeError());
+    M = std::move(*Loaded);
+    Ctx = std::make_unique<CostContext>(*M, AO, CO, Diags);
+    llvm::Error E = runPipeline(*Ctx);
+    ASSERT_FALSE(bool(E)) << llvm::toString(std::move(E));
+  }
+};
+
 class Invariants : public ::testing::TestWithParam<Case> {};
 
 TEST_P(Invariants, FiguresMatchAnIndependentDerivation) {
@@ -340,25 +364,20 @@ TEST_P(Invariants, FiguresMatchAnIndependentDerivation) {
     for (const HandRecipe &R : HandRecipes) {
       SCOPED_TRACE(K.Path + " " + (Train ? "train " : "infer ") + R.Name);
       ASSERT_NE(findRecipe(R.Name), nullptr);
-      Diagnostics Diags;
-      LoadOptions LO;
-      LO.Dims = K.Dims;
-      auto Model = loadModel(K.Path, LO, Diags);
-      ASSERT_TRUE(bool(Model)) << llvm::toString(Model.takeError());
-      AnalysisOptions AO;
-      CostOptions CO;
-      CO.RunMode = M;
-      CO.Recipe = R.Name;
-      CostContext Ctx(**Model, AO, CO, Diags);
-      llvm::Error E = runPipeline(Ctx);
-      ASSERT_FALSE(bool(E)) << llvm::toString(std::move(E));
+      PipelineRun Run;
+      Run.CO.RunMode = M;
+      Run.CO.Recipe = R.Name;
+      Run.run(K);
+      if (HasFatalFailure())
+        return;
+      const CostContext &Ctx = *Run.Ctx;
       ParamSide P = deriveParamSide(*Ctx.M.Main, R, Train);
       checkParamSide(Ctx, P);
       uint64_t Activations = Ctx.Cost.Activations;
       if (Train)
         checkTrain(Ctx, R, P, Activations);
       else
-        checkInfer(Ctx, R);
+        checkInfer(Ctx, llvm::None);
       EXPECT_EQ(Ctx.Cost.Overhead, DefaultOverhead);
       // Serving's peak, the headline: the weights, the overhead and the
       // forward working set at its largest.
@@ -367,14 +386,33 @@ TEST_P(Invariants, FiguresMatchAnIndependentDerivation) {
                                               DefaultOverhead + Activations);
       }
       // Recipes with activations of the same width give the same bytes
-      // (f16 and bf16 alike).
-      auto Ins = ByActBits.emplace(dtypeBits(R.Act), Activations);
+      // (f16 and bf16 alike); serving does not depend on the recipe.
+      auto Ins = ByActBits.emplace(Train ? dtypeBits(R.Act) : 0, Activations);
       EXPECT_EQ(Ins.first->second, Activations) << "same width as before";
+    }
+    if (!Train) {
+      // Serving with --activation-dtype: 16-bit activations cost at most
+      // the figure as stored (an f32 export: at least half of it).
+      for (DType Act : {DType::Float16, DType::Float}) {
+        SCOPED_TRACE(K.Path + " infer --activation-dtype " +
+                     dtypeName(Act).str());
+        PipelineRun Run;
+        Run.CO.RunMode = M;
+        Run.CO.ActivationDType = Act;
+        Run.AO.ActivationDType = Act;
+        Run.run(K);
+        if (HasFatalFailure())
+          return;
+        const CostContext &Ctx = *Run.Ctx;
+        checkInfer(Ctx, Act);
+        ByActBits[dtypeBits(Act)] = Ctx.Cost.Activations;
+      }
+      EXPECT_LE(ByActBits[32], ByActBits[0]);
     }
     // 32-bit activations cost at least the 16-bit figure and at most twice
     // it: each tensor either keeps its dtype or halves.
     SCOPED_TRACE(K.Path + (Train ? " train" : " infer"));
-    ASSERT_EQ(ByActBits.size(), 2u);
+    ASSERT_EQ(ByActBits.size(), Train ? 2u : 3u);
     EXPECT_LE(ByActBits[16], ByActBits[32]);
     EXPECT_LE(ByActBits[32], 2 * ByActBits[16]);
   }
@@ -408,28 +446,20 @@ TEST_P(Invariants, WhatIfs) {
   uint64_t Baseline = 0;
   for (const WhatIf &W : WhatIfs) {
     SCOPED_TRACE(K.Path + " " + W.Name);
-    Diagnostics Diags;
-    LoadOptions LO;
-    LO.Dims = K.Dims;
-    auto Model = loadModel(K.Path, LO, Diags);
-    ASSERT_TRUE(bool(Model)) << llvm::toString(Model.takeError());
-    AnalysisOptions AO;
-    AO.Checkpoint = W.Checkpoint;
-    AO.Attention = W.Attention;
-    AO.TensorParallel = W.TP;
-    CostOptions CO;
-    CostContext Ctx(**Model, AO, CO, Diags);
-    llvm::Error E = runPipeline(Ctx);
-    ASSERT_FALSE(bool(E)) << llvm::toString(std::move(E));
+    PipelineRun Run;
+    Run.AO.Checkpoint = W.Checkpoint;
+    Run.AO.Attention = W.Attention;
+    Run.AO.TensorParallel = W.TP;
+    Run.run(K);
+    if (HasFatalFailure())
+      return;
+    const CostContext &Ctx = *Run.Ctx;
     if (!Baseline) {
-      AnalysisOptions Plain;
-      Diagnostics D2;
-      auto M2 = loadModel(K.Path, LO, D2);
-      ASSERT_TRUE(bool(M2));
-      CostContext C2(**M2, Plain, CO, D2);
-      llvm::Error E2 = runPipeline(C2);
-      ASSERT_FALSE(bool(E2));
-      Baseline = C2.Cost.Activations;
+      PipelineRun Plain;
+      Plain.run(K);
+      if (HasFatalFailure())
+        return;
+      Baseline = Plain.Ctx->Cost.Activations;
     }
     const CostResult &C = Ctx.Cost;
     if (W.Checkpoint != CheckpointPolicy::Full) {
@@ -449,6 +479,71 @@ TEST_P(Invariants, WhatIfs) {
       Recomputed += B;
     EXPECT_EQ(Recomputed, C.Recomputed);
     EXPECT_LE(C.LargestRecomputedRegion, C.Recomputed);
+  }
+}
+
+/// Pipeline stages (--pp 2, and 3 with one micro-batch fewer than stages
+/// where the model has the layers): the stages' saved bytes of one
+/// micro-batch sum to the whole model's; each stage holds min(N - i, M)
+/// micro-batches; no stage has more parameters than the model, and
+/// together at least as many; the report's peak and totals are the worst
+/// stage's, and no stage peaks above it.
+TEST_P(Invariants, PipelineStages) {
+  const Case &K = GetParam();
+  if (K.Shared && !llvm::sys::fs::exists(K.Path))
+    GTEST_SKIP() << "shared model not found: " << K.Path;
+  LoadOptions LO;
+  LO.Dims = K.Dims;
+  AnalysisOptions AO;
+  uint64_t Whole = 0, WholeParams = 0;
+  {
+    Diagnostics Diags;
+    auto Model = loadModel(K.Path, LO, Diags);
+    ASSERT_TRUE(bool(Model)) << llvm::toString(Model.takeError());
+    CostOptions CO;
+    CostContext Ctx(**Model, AO, CO, Diags);
+    llvm::Error E = runPipeline(Ctx);
+    ASSERT_FALSE(bool(E)) << llvm::toString(std::move(E));
+    Whole = Ctx.Cost.Activations;
+    WholeParams = Ctx.Cost.ParamCount;
+  }
+  for (auto [PP, MB] : {std::pair<unsigned, unsigned>{2, 0}, {3, 2}}) {
+    SCOPED_TRACE(K.Path + " pp " + std::to_string(PP));
+    Diagnostics Diags;
+    auto Model = loadModel(K.Path, LO, Diags);
+    ASSERT_TRUE(bool(Model)) << llvm::toString(Model.takeError());
+    CostOptions CO;
+    CO.PipelineParallel = PP;
+    CO.MicroBatches = MB;
+    CostContext Ctx(**Model, AO, CO, Diags);
+    llvm::Error E = runPipeline(Ctx);
+    if (E) { // fewer layers than stages
+      std::string Msg = llvm::toString(std::move(E));
+      EXPECT_NE(Msg.find("pipeline stages for"), std::string::npos) << Msg;
+      continue;
+    }
+    const CostResult &C = Ctx.Cost;
+    ASSERT_EQ(C.Stages.size(), PP);
+    unsigned M = MB ? MB : PP;
+    EXPECT_EQ(C.MicroBatches, M);
+    uint64_t Saved = 0, Params = 0;
+    for (unsigned I = 0; I < PP; ++I) {
+      const CostResult::Stage &S = C.Stages[I];
+      Saved += S.Saved;
+      Params += S.ParamCount;
+      EXPECT_LE(S.ParamCount, WholeParams);
+      EXPECT_EQ(S.InFlight, std::min(PP - I, M));
+      EXPECT_EQ(S.Activations, S.Saved * S.InFlight);
+      EXPECT_LE(S.Peak, C.Stages[C.WorstStage].Peak);
+      EXPECT_FALSE(S.Layers.empty());
+    }
+    EXPECT_EQ(Saved, Whole);
+    EXPECT_GE(Params, WholeParams);
+    const CostResult::Stage &W = C.Stages[C.WorstStage];
+    EXPECT_EQ(Ctx.Timeline.PeakBytes, W.Peak);
+    EXPECT_EQ(C.Activations, W.Activations);
+    EXPECT_EQ(C.ParamCount, W.ParamCount);
+    EXPECT_EQ(C.worstRank(), C.WorstStage);
   }
 }
 

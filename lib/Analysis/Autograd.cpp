@@ -8,11 +8,10 @@
 // below, after PyTorch: view/reshape of a contiguous tensor, transpose,
 // squeeze, unsqueeze, flatten, expand, alias). A view of a parameter is the
 // parameter (a tied embedding's Transpose(wte) is not an activation). Split
-// outputs are disjoint parts of their source: each is its own storage, so
-// saving two of them counts two parts; when the source itself is kept too,
-// the parts are inside it and cost nothing more. Slice is a view too (a
-// saved slice keeps its whole source alive, as in PyTorch). Reshape of a
-// broadcast Expand is a copy.
+// outputs are views of their source (PyTorch's split, chunk and unbind
+// return views): a saved part keeps the whole source alive. Slice is a view
+// too (a saved slice keeps its whole source alive, as in PyTorch). Reshape
+// of a broadcast Expand is a copy.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,9 +23,23 @@
 #include "llvm/Support/Regex.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <tuple>
+
 using namespace llvm;
 
 namespace vram {
+
+namespace {
+/// "a, b, c" of the first parameter names, to write a pattern from.
+std::string someParameters(const Graph &G) {
+  std::string S;
+  unsigned N = 0;
+  for (const auto &V : G.Values)
+    if (V->Kind == ValueKind::Parameter && N < 3)
+      S += (N++ ? ", " : "") + V->Name;
+  return S.empty() ? "none" : S + ", ...";
+}
+} // namespace
 
 Error runRequiresGrad(AnalysisContext &Ctx) {
   Ctx.RequiresGrad.clear();
@@ -34,13 +47,37 @@ Error runRequiresGrad(AnalysisContext &Ctx) {
   if (Ctx.BackwardGraph)
     return Error::success();
   Graph &G = *Ctx.M.Main;
-  Optional<Regex> Freeze;
+  // Trainable: LoRA's adapters; else the parameters --trainable names (by
+  // default all of them, none of a LoRA base), less the --freeze ones.
+  Optional<Regex> Freeze, Trainable;
   if (!Ctx.Opts.FreezeRegex.empty())
     Freeze.emplace("^(" + Ctx.Opts.FreezeRegex + ")$");
-  for (const auto &V : G.Values)
-    if (V->Kind == ValueKind::Parameter && isFloatingPoint(V->Ty) &&
-        !(Freeze && Freeze->match(V->Name)))
+  if (!Ctx.Opts.TrainableRegex.empty())
+    Trainable.emplace("^(" + Ctx.Opts.TrainableRegex + ")$");
+  DenseSet<const Value *> Adapters(Ctx.Lora.Adapters.begin(),
+                                   Ctx.Lora.Adapters.end());
+  unsigned FreezeHits = 0, TrainableHits = 0;
+  for (const auto &V : G.Values) {
+    if (V->Kind != ValueKind::Parameter)
+      continue;
+    bool Frozen = Freeze && Freeze->match(V->Name);
+    bool Named = Trainable && Trainable->match(V->Name);
+    FreezeHits += Frozen;
+    TrainableHits += Named;
+    bool Trains = Adapters.count(V.get()) ||
+                  (!Frozen && (Trainable ? Named : !Ctx.Lora.Applied));
+    if (Trains && isFloatingPoint(V->Ty))
       Ctx.RequiresGrad.insert(V.get());
+  }
+  for (auto Check :
+       {std::make_tuple("freeze", &Freeze, FreezeHits, &Ctx.Opts.FreezeRegex),
+        std::make_tuple("trainable", &Trainable, TrainableHits,
+                        &Ctx.Opts.TrainableRegex)})
+    if (*std::get<1>(Check) && !std::get<2>(Check))
+      if (Error E = Ctx.Diags.warn(
+              Twine(std::get<0>(Check)) + " pattern '" + *std::get<3>(Check) +
+              "' matches no parameter (parameters: " + someParameters(G) + ")"))
+        return E;
   for (const auto &N : G.Nodes) {
     bool Any = any_of(N->Inputs,
                       [&](const Value *V) {
@@ -80,6 +117,7 @@ bool isView(const Node &N, ViewKind K) {
   case ViewKind::Reshape:
   case ViewKind::Broadcast:
   case ViewKind::ViewOfPart:
+  case ViewKind::PartsOf:
     return true;
   case ViewKind::ViewIfSameType: // stored alike under every recipe, too
     return N.input(0) && N.output(0) && N.input(0)->Ty == N.output(0)->Ty &&
@@ -90,7 +128,6 @@ bool isView(const Node &N, ViewKind K) {
            Index && Index->Data && Index->Sh.hasRank() && Index->Sh.rank() == 0;
   }
   case ViewKind::None:
-  case ViewKind::DisjointParts:
     return false;
   }
   return false;
@@ -104,16 +141,17 @@ Error runAlias(AnalysisContext &Ctx) {
   // Expand and views of them.
   DenseSet<const Value *> Expanded;
   Ctx.StorageOf.clear();
-  Ctx.PartOf.clear();
   // Every graph's nodes, subgraphs included (a generation op's decoder is
   // priced by its own forward walk).
   Ctx.M.Main->walk([&](Node &Nd) {
     const Node *N = &Nd;
     ViewKind K = viewKind(*N);
-    if (K == ViewKind::DisjointParts && N->input(0))
+    // split, chunk, unbind: every part is a view of its source (PyTorch's
+    // split_with_sizes returns views), so a saved part keeps all of it.
+    if (K == ViewKind::PartsOf && N->input(0))
       for (const Value *Out : N->Outputs)
         if (Out)
-          Ctx.PartOf[Out] = Ctx.storage(N->input(0));
+          Ctx.StorageOf[Out] = Ctx.storage(N->input(0));
     if (!isView(*N, K) || !N->input(0) || !N->output(0))
       return;
     const Value *In = N->input(0), *Out = N->output(0);

@@ -9,6 +9,7 @@
 #include "vram/Analysis/Analysis.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
 
 using namespace llvm;
 
@@ -68,6 +69,37 @@ std::vector<std::string> assignLayers(const Graph &G) {
     Out.push_back(Key);
   }
   return Out;
+}
+
+Expected<StageAssignment> assignStages(const Graph &G, unsigned NumStages) {
+  std::vector<std::string> Keys = assignLayers(G);
+  std::vector<std::string> Order; // the layers, by first appearance
+  StringMap<size_t> Index;
+  for (const std::string &K : Keys)
+    if (K != "(other)" && Index.try_emplace(K, Order.size()).second)
+      Order.push_back(K);
+  if (NumStages == 0 || Order.size() < NumStages)
+    return createStringError(
+        inconvertibleErrorCode(),
+        "%u pipeline stages for %zu layers (the layers of the Layers table); "
+        "each stage needs at least one layer",
+        NumStages, Order.size());
+  StageAssignment A;
+  A.Layers.resize(NumStages);
+  std::vector<unsigned> StageOfLayer(Order.size());
+  size_t Per = Order.size() / NumStages, Extra = Order.size() % NumStages;
+  for (size_t S = 0, L = 0; S < NumStages; ++S)
+    for (size_t K = 0; K < Per + (S < Extra ? 1 : 0); ++K, ++L) {
+      StageOfLayer[L] = S;
+      A.Layers[S].push_back(Order[L]);
+    }
+  unsigned Cur = 0;
+  for (const std::string &K : Keys) {
+    if (K != "(other)")
+      Cur = StageOfLayer[Index.lookup(K)];
+    A.NodeStage.push_back(Cur);
+  }
+  return A;
 }
 
 } // namespace vram

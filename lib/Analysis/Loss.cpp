@@ -31,6 +31,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "vram/Analysis/Analysis.h"
+#include "vram/Analysis/GraphBuilder.h"
 #include "vram/Analysis/OpRegistry.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -57,10 +58,8 @@ namespace {
 /// Builds the loss nodes in the main graph.
 class LossBuilder {
 public:
-  LossBuilder(AnalysisContext &Ctx) : Ctx(Ctx), G(*Ctx.M.Main) {
-    auto It = Ctx.M.OpsetImports.find("");
-    Opset = It == Ctx.M.OpsetImports.end() ? 17 : It->second;
-  }
+  LossBuilder(AnalysisContext &Ctx)
+      : Ctx(Ctx), G(*Ctx.M.Main), B(Ctx, "loss") {}
 
   Expected<Value *> crossEntropy(Value &Logits, bool Upcast);
   Expected<Value *> mean(Value &Logits);
@@ -68,55 +67,22 @@ public:
 private:
   AnalysisContext &Ctx;
   Graph &G;
-  int64_t Opset;
+  GraphBuilder B;
 
-  /// A new value named Base (or Base.1, ...), kept in its own dtype when
-  /// Fixed.
+  /// A new activation named Base (or Base.1, ...), kept in its own dtype
+  /// when Fixed.
   Value *value(StringRef Base, bool Fixed) {
-    Value *V = G.createValue(Base);
-    for (unsigned I = 1; !V; ++I)
-      V = G.createValue((Base + "." + Twine(I)).str());
-    V->Kind = ValueKind::Activation;
-    V->FixedDType = Fixed;
-    return V;
+    return B.value(Base, ValueKind::Activation, Fixed);
   }
-  /// A new node OpType(Ins) -> Outs, shaped by its registry row.
   Error node(StringRef OpType, StringRef Name, ArrayRef<Value *> Ins,
              ArrayRef<Value *> Outs,
-             ArrayRef<std::pair<StringRef, Attribute>> Attrs = {});
+             ArrayRef<std::pair<StringRef, Attribute>> Attrs = {}) {
+    Expected<Node *> N = B.node(OpType, Name, Ins, Outs, Attrs);
+    return N ? Error::success() : N.takeError();
+  }
 };
 
-Error LossBuilder::node(StringRef OpType, StringRef Name, ArrayRef<Value *> Ins,
-                        ArrayRef<Value *> Outs,
-                        ArrayRef<std::pair<StringRef, Attribute>> Attrs) {
-  Node *N = G.createNode();
-  N->Name = ("loss/" + Name).str();
-  N->OpType = OpType.str();
-  N->OpsetVersion = std::max<int64_t>(Opset, 13);
-  N->Parent = &G;
-  for (const auto &A : Attrs)
-    N->Attrs[A.first.str()] = A.second;
-  for (Value *V : Ins) {
-    N->Inputs.push_back(V);
-    V->Users.push_back(N);
-  }
-  for (unsigned I = 0; I < Outs.size(); ++I) {
-    N->Outputs.push_back(Outs[I]);
-    Outs[I]->Producer = N;
-    Outs[I]->ProducerOutput = I;
-  }
-  const OpInfo *Op = findOp("", OpType, N->OpsetVersion);
-  assert(Op && Op->Shape && "the loss ops have shape functions");
-  ShapeContext C(*N, nullptr, &Ctx.Diags);
-  return Op->Shape(C);
-}
-
-Attribute intAttr(int64_t V) {
-  Attribute A;
-  A.K = Attribute::Int;
-  A.I = V;
-  return A;
-}
+Attribute intAttr(int64_t V) { return GraphBuilder::intAttr(V); }
 
 Expected<Value *> LossBuilder::crossEntropy(Value &Logits, bool Upcast) {
   if (!Logits.Sh.hasRank() || Logits.Sh.rank() < 2)

@@ -99,8 +99,8 @@ const char *viewKindName(ViewKind K) {
     return "broadcast";
   case ViewKind::ViewOfPart:
     return "view-of-part";
-  case ViewKind::DisjointParts:
-    return "disjoint-parts";
+  case ViewKind::PartsOf:
+    return "parts-of";
   case ViewKind::ViewIfSameType:
     return "view-if-same-type";
   case ViewKind::ViewIfScalarIndex:

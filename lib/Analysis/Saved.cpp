@@ -116,19 +116,6 @@ Error runSaved(AnalysisContext &Ctx) {
     }
     record(Ctx, N, C, Kept);
   }
-  // A Split part kept together with its whole source is inside it.
-  auto InsideKeptSource = [&](const SavedTensor &T) {
-    for (const Value *V = T.Storage; V;) {
-      auto It = Ctx.PartOf.find(V);
-      if (It == Ctx.PartOf.end())
-        return false;
-      V = It->second;
-      if (Kept.count(V))
-        return true;
-    }
-    return false;
-  };
-  llvm::erase_if(R.Tensors, InsideKeptSource);
   if (Error E = applyCheckpointing(Ctx))
     return E;
   return applyTensorParallel(Ctx);

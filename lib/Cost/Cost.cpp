@@ -17,6 +17,7 @@
 #include "vram/Support/Diagnostics.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
@@ -83,8 +84,12 @@ std::vector<RecipeTerm> buildTerms(const Recipe &R, const CostOptions &O,
     It->BytesPerParam = Ov.second;
     It->Name = It->Key + " (override)";
   }
-  if (RunMode == Mode::Infer)
+  if (RunMode == Mode::Infer) {
     Terms.resize(1);
+    // Serving prices the model as stored unless a weights term is given.
+    if (Terms[0].Name == "weights (" + dtypeName(R.WeightTy).str() + ")")
+      Terms[0].Name = "weights (as stored)";
+  }
   return Terms;
 }
 
@@ -113,74 +118,225 @@ void shardTerms(std::vector<RecipeTerm> &Terms, const CostOptions &O) {
   }
 }
 
-/// Parameters (each storage of the main graph once, a graph narrower than
-/// the recipe priced as it is), the other per-parameter terms for the
-/// trainable ones, and buffers in their own dtype.
-void priceParameters(CostContext &Ctx) {
-  CostResult &C = Ctx.Cost;
+/// The row size of a weight for a per-row storage format: its last dim.
+uint64_t rowSize(const Value &V) {
+  return V.Sh.rank() ? static_cast<uint64_t>(
+                           std::max<int64_t>(V.Sh[V.Sh.rank() - 1], 1))
+                     : 1;
+}
+
+/// Every weight of the model: the main graph's and those held inside
+/// subgraphs (If branches, Loop bodies, a generation op's encoder and
+/// decoder), which are priced as stored weights (they are never trainable
+/// here: requires-grad covers the main graph).
+std::vector<const Value *> allParameters(const Graph &Main) {
+  std::vector<const Value *> Params;
+  auto Add = [&](const Graph &G) {
+    for (const auto &V : G.Values)
+      if (V->Kind == ValueKind::Parameter)
+        Params.push_back(V.get());
+  };
+  Add(Main);
+  const_cast<Graph &>(Main).walk([&](Node &N) {
+    for (const auto &Sub : N.Subgraphs)
+      Add(*Sub);
+  });
+  return Params;
+}
+
+/// Serving without a weights override prices the weights as stored.
+bool weightsAsStored(const CostResult &C) {
+  return C.RunMode != Mode::Train && C.Terms[0].Key == "weights" &&
+         C.Terms[0].Name == "weights (as stored)";
+}
+
+/// The parameter side of a set of weights and buffers.
+struct ParamSide {
+  uint64_t Count = 0, Trainable = 0, InGraph = 0, Buffers = 0;
+  uint64_t WeightBytes = 0, WeightCount = 0, FormatBytes = 0, FormatCount = 0;
+  uint64_t Parameters = 0, Gradients = 0, OptimizerState = 0;
+  uint64_t StepTransient = 0;
+};
+
+/// Parameters (each storage once, a graph narrower than the recipe priced
+/// as it is; serving without a weights override: as stored), frozen ones
+/// in the weight format when one is given, the other per-parameter terms
+/// for the trainable ones, and buffers in their own dtype.
+ParamSide priceParamSide(const CostContext &Ctx, const CostResult &C,
+                         ArrayRef<const Value *> Params,
+                         ArrayRef<const Value *> Buffers) {
+  ParamSide P;
   bool Train = C.RunMode == Mode::Train;
-  uint64_t WeightBytes = 0, Largest = 0;
+  uint64_t Largest = 0;
   // Under ZeRO-3 the weights term is per GPU: the graph's dtype caps the
   // unsharded term.
   double Shards = C.ZeroStage >= 3 ? C.DataParallel : 1;
   double WeightTerm = C.Terms[0].BytesPerParam * Shards;
-  // Every weight of the model: the main graph's and those held inside
-  // subgraphs (If branches, Loop bodies, a generation op's encoder and
-  // decoder), which are priced as stored weights (they are never trainable
-  // here: requires-grad covers the main graph).
-  std::vector<const Value *> Params;
-  for (const auto &V : Ctx.M.Main->Values)
-    Params.push_back(V.get());
-  Ctx.M.Main->walk([&](Node &N) {
-    for (const auto &Sub : N.Subgraphs)
-      for (const auto &V : Sub->Values)
-        Params.push_back(V.get());
-  });
+  bool AsStored = weightsAsStored(C);
   for (const Value *V : Params) {
-    if (V->Kind != ValueKind::Parameter)
-      continue;
     Optional<uint64_t> N = V->Sh.numElements();
     if (!N)
       continue;
     // Per GPU: a parameter split by tensor parallelism counts its part.
     *N = (*N + Ctx.shards(V) - 1) / Ctx.shards(V);
-    C.ParamCount += *N;
-    C.ParamBytesInGraph += V->bytes().getValueOr(0);
-    WeightBytes +=
-        roundBytes(std::min(WeightTerm, dtypeBits(V->Ty) / 8.0) / Shards * *N);
-    if (Train && Ctx.RequiresGrad.count(V)) {
-      C.TrainableCount += *N;
+    P.Count += *N;
+    P.InGraph += V->bytes().getValueOr(0);
+    bool Trainable = Train && Ctx.RequiresGrad.count(V);
+    if (Trainable) {
+      P.Trainable += *N;
       Largest = std::max(Largest, *N);
     }
+    if (C.WeightFormat && !Trainable && isFloatingPoint(V->Ty)) {
+      P.FormatBytes += storageBytes(*C.WeightFormat, *N, rowSize(*V));
+      P.FormatCount += *N;
+      continue;
+    }
+    P.WeightCount += *N;
+    P.WeightBytes +=
+        AsStored ? bytesFor(V->Ty, *N).getValueOr(0)
+                 : roundBytes(std::min(WeightTerm, dtypeBits(V->Ty) / 8.0) /
+                              Shards * *N);
   }
   // The optimizer's update allocates its temporaries one parameter at a
   // time, in f32: the largest parameter's are the step's transient peak.
   if (const Optimizer *Opt = findOptimizer(C.Optimizer))
-    C.OptimizerStepTransient = uint64_t(Opt->StepTemporaries) * Largest * 4;
+    P.StepTransient = uint64_t(Opt->StepTemporaries) * Largest * 4;
   for (const RecipeTerm &T : C.Terms) {
-    if (T.Key == "weights")
+    // The weights (and frozen weights in a storage format) are priced by
+    // element above.
+    if (T.Key == "weights" || T.Key == "frozen_weights")
       continue;
-    uint64_t B = roundBytes(T.BytesPerParam * C.TrainableCount);
+    uint64_t B = roundBytes(T.BytesPerParam * P.Trainable);
     switch (T.Category) {
     case TermCategory::Parameters:
-      C.Parameters += B;
+      P.Parameters += B;
       break;
     case TermCategory::Gradients:
-      C.Gradients += B;
+      P.Gradients += B;
       break;
     case TermCategory::OptimizerState:
-      C.OptimizerState += B;
+      P.OptimizerState += B;
       break;
     }
   }
-  C.Parameters += WeightBytes;
+  P.Parameters += P.WeightBytes + P.FormatBytes;
   // Buffers (float initializers that are not trainable: masks, rotary
   // caches) are stored with the model, in their own dtype.
+  for (const Value *V : Buffers)
+    P.Buffers += V->bytes().getValueOr(0);
+  P.Parameters += P.Buffers;
+  return P;
+}
+
+bool isBuffer(const Value &V) {
+  return V.Kind == ValueKind::Constant && !V.Producer &&
+         isFloatingPoint(V.Ty) && V.Sh.rank() > 0;
+}
+
+/// The parameters and buffers of the whole model, and each term's bytes.
+Error priceParameters(CostContext &Ctx) {
+  CostResult &C = Ctx.Cost;
+  bool Train = C.RunMode == Mode::Train;
+  std::vector<const Value *> Params = allParameters(*Ctx.M.Main), Buffers;
   for (const auto &V : Ctx.M.Main->Values)
-    if (V->Kind == ValueKind::Constant && !V->Producer &&
-        isFloatingPoint(V->Ty) && V->Sh.rank() > 0)
-      C.BufferBytes += V->bytes().getValueOr(0);
-  C.Parameters += C.BufferBytes;
+    if (isBuffer(*V))
+      Buffers.push_back(V.get());
+  ParamSide P = priceParamSide(Ctx, C, Params, Buffers);
+  C.ParamCount = P.Count;
+  C.TrainableCount = P.Trainable;
+  C.ParamBytesInGraph = P.InGraph;
+  C.BufferBytes = P.Buffers;
+  C.Parameters = P.Parameters;
+  C.Gradients = P.Gradients;
+  C.OptimizerState = P.OptimizerState;
+  C.OptimizerStepTransient = P.StepTransient;
+  for (RecipeTerm &T : C.Terms)
+    if (T.Key != "weights")
+      T.Bytes = roundBytes(T.BytesPerParam * C.TrainableCount);
+  C.Terms[0].Bytes = P.WeightBytes;
+  if (weightsAsStored(C) && P.WeightCount)
+    C.Terms[0].BytesPerParam = double(P.WeightBytes) / P.WeightCount;
+  if (C.WeightFormat) {
+    // Serving: every weight is in the format; training: the frozen ones (a
+    // quantised base), a term of their own next to the recipe's weights.
+    RecipeTerm F{Train ? "frozen_weights" : "weights",
+                 (Train ? "frozen weights (" : "weights (") +
+                     std::string(C.WeightFormat->Name) + ")",
+                 TermCategory::Parameters,
+                 P.FormatCount ? double(P.FormatBytes) / P.FormatCount : 0,
+                 P.FormatBytes};
+    if (Train)
+      C.Terms.insert(C.Terms.begin() + 1, F);
+    else
+      C.Terms[0] = F;
+  }
+  if (Train && C.WeightFormat && !P.FormatCount)
+    return Ctx.Diags.warn(
+        "the weight format " + Twine(C.WeightFormat->Name) +
+        " applies to frozen weights in training, and none is frozen");
+  return Error::success();
+}
+
+/// Pipeline stages: each stage's weights and buffers (those its nodes read,
+/// through views: a tied embedding is on the first and the last stage, as
+/// Megatron keeps a copy on each) and its saved bytes (by the stage of the
+/// tensor's consumer, whose backward needs it: a layer's input received
+/// from the stage before is kept by the receiving stage).
+Error priceStages(CostContext &Ctx) {
+  CostResult &C = Ctx.Cost;
+  const CostOptions &O = Ctx.CostOpts;
+  const Graph &G = *Ctx.M.Main;
+  Expected<StageAssignment> A = assignStages(G, O.PipelineParallel);
+  if (!A)
+    return A.takeError();
+  unsigned N = O.PipelineParallel;
+  C.MicroBatches = O.MicroBatches ? O.MicroBatches : N;
+  C.NodeStage = A->NodeStage;
+  C.Stages.resize(N);
+  std::vector<std::vector<const Value *>> Params(N), Buffers(N);
+  std::vector<DenseSet<const Value *>> Seen(N);
+  for (size_t I = 0; I < G.Nodes.size(); ++I) {
+    unsigned S = C.NodeStage[I];
+    auto Read = [&](const Value *V) {
+      if (!V)
+        return;
+      const Value *St = Ctx.storage(V);
+      bool Param = St->Kind == ValueKind::Parameter;
+      if ((!Param && !isBuffer(*St)) || !Seen[S].insert(St).second)
+        return;
+      (Param ? Params : Buffers)[S].push_back(St);
+    };
+    for (const Value *V : G.Nodes[I]->Inputs)
+      Read(V);
+    for (const Value *V : G.Nodes[I]->ImplicitInputs)
+      Read(V);
+  }
+  for (unsigned S = 0; S < N; ++S) {
+    CostResult::Stage &St = C.Stages[S];
+    St.Layers = A->Layers[S];
+    St.InFlight = std::min(N - S, C.MicroBatches);
+    ParamSide P = priceParamSide(Ctx, C, Params[S], Buffers[S]);
+    St.ParamCount = P.Count;
+    St.TrainableCount = P.Trainable;
+    St.BufferBytes = P.Buffers;
+    St.Parameters = P.Parameters;
+    St.Gradients = P.Gradients;
+    St.OptimizerState = P.OptimizerState;
+    St.OptimizerStepTransient = P.StepTransient;
+    St.WeightBytes = P.WeightBytes;
+    St.FormatBytes = P.FormatBytes;
+  }
+  for (size_t I = 0; I < Ctx.Saved.Tensors.size(); ++I) {
+    const Node *Consumer = Ctx.Saved.Tensors[I].Consumer;
+    unsigned S =
+        Consumer && Consumer->Parent == &G && Consumer->Id < C.NodeStage.size()
+            ? C.NodeStage[Consumer->Id]
+            : 0;
+    C.Stages[S].Saved += C.savedBytes(I);
+  }
+  for (CostResult::Stage &St : C.Stages)
+    St.Activations = St.Saved * St.InFlight;
+  return Error::success();
 }
 
 /// Train: each saved tensor, attributed to the node owning its storage.
@@ -237,7 +393,7 @@ Error priceSaved(CostContext &Ctx) {
 }
 
 /// Infer: the peak of the forward working set (the shared forward walk),
-/// each node's allocations, and where the peak is.
+/// each node's allocations, where the peak is and its bytes by dtype.
 void priceWorkingSet(CostContext &Ctx) {
   CostResult &C = Ctx.Cost;
   const Graph &G = *Ctx.M.Main;
@@ -245,35 +401,55 @@ void priceWorkingSet(CostContext &Ctx) {
   auto Bytes = [&](const Value &S) -> uint64_t {
     auto Ins = SizeOf.try_emplace(&S, 0);
     if (Ins.second) {
-      Optional<uint64_t> B = pricedBytes(S.Ty, S.Sh, false, C.ActivationType);
+      Optional<uint64_t> B = workingSetBytes(S, C.ActivationType, C.KVFormat);
       if (!B)
         ++C.UnpricedTensors;
       Ins.first->second = B.getValueOr(0);
     }
     return Ins.first->second;
   };
+  // The dtype each storage is priced in, for the breakdown at the peak.
+  auto TypeName = [&](const Value &S) -> std::string {
+    if (C.KVFormat && isKVCache(S))
+      return C.KVFormat->Name;
+    return dtypeName(pricedType(S.Ty, S.FixedDType, C.ActivationType)).str();
+  };
+  std::map<std::string, uint64_t> LiveByType;
   uint64_t Live = 0, Allocated = 0;
+  auto AtPeak = [&]() {
+    C.WorkingSetPeak = Live;
+    C.ActivationsByDType.clear();
+    for (const auto &KV : LiveByType)
+      if (KV.second)
+        C.ActivationsByDType.insert(KV);
+  };
   ForwardWalk(Ctx).run(
       [&](const Value &S) {
         Live += Bytes(S);
+        LiveByType[TypeName(S)] += Bytes(S);
         if (!S.Producer) // a graph input, live from the start
-          C.WorkingSetPeak = Live;
+          AtPeak();
         else
           Allocated += Bytes(S);
       },
       [&](size_t I) {
         // A generation loop also holds its decoder's working set.
-        uint64_t Step = stepWorkingSet(Ctx, *G.Nodes[I], C.ActivationType).Peak;
+        uint64_t Step =
+            stepWorkingSet(Ctx, *G.Nodes[I], C.ActivationType, C.KVFormat).Peak;
         C.NodeBytes[I] = Allocated + Step;
         if (Live + Step > C.WorkingSetPeak) {
-          C.WorkingSetPeak = Live + Step;
+          Live += Step;
+          AtPeak();
+          Live -= Step;
           C.WorkingSetPeakNode = G.Nodes[I].get();
         }
         Allocated = 0;
       },
-      [&](const Value &S) { Live -= Bytes(S); });
+      [&](const Value &S) {
+        Live -= Bytes(S);
+        LiveByType[TypeName(S)] -= Bytes(S);
+      });
   C.Activations = C.WorkingSetPeak;
-  C.ActivationsByDType[dtypeName(C.ActivationType).str()] = C.WorkingSetPeak;
 }
 
 } // namespace
@@ -293,11 +469,18 @@ Error runCost(CostContext &Ctx) {
   C.RunMode = RunMode;
   C.DataParallel = O.DataParallel;
   C.ZeroStage = O.ZeroStage;
-  C.Recipe = R->Name;
+  C.Recipe = RunMode == Mode::Train ? R->Name : "as-stored";
   C.Optimizer = O.Optimizer;
-  C.ActivationType = O.ActivationDType ? *O.ActivationDType : R->ActivationTy;
+  CostOptions Effective = O;
+  Effective.RunMode = RunMode;
+  C.ActivationType = Effective.activationDType().getValueOr(DType::Undefined);
+  if (!O.WeightFormat.empty())
+    C.WeightFormat = cantFail(lookupStorageFormat(O.WeightFormat));
+  if (!O.KVFormat.empty() && RunMode == Mode::Infer)
+    C.KVFormat = cantFail(lookupStorageFormat(O.KVFormat));
   C.Terms = std::move(Terms);
-  priceParameters(Ctx);
+  if (Error E = priceParameters(Ctx))
+    return E;
   C.NodeBytes.assign(Ctx.M.Main->Nodes.size(), 0);
   if (RunMode == Mode::Train)
     for (const auto &N : Ctx.M.Main->Nodes)
@@ -317,6 +500,11 @@ Error runCost(CostContext &Ctx) {
   computeLayers(Ctx);
   C.TensorParallel = Ctx.Opts.TensorParallel;
   C.SequenceParallel = Ctx.Opts.SequenceParallel;
+  C.PipelineParallel = O.PipelineParallel;
+  C.MicroBatches = O.MicroBatches ? O.MicroBatches : 1;
+  if (O.PipelineParallel > 1)
+    if (Error E = priceStages(Ctx))
+      return E;
   C.Overhead = O.OverheadBytes;
   return Error::success();
 }

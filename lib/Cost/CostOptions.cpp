@@ -17,16 +17,27 @@ Error CostOptions::validate() const {
   for (const auto &Override : TermOverrides)
     if (Error E = checkRecipeTermKey(Override.first))
       return E;
+  for (const std::string *F : {&WeightFormat, &KVFormat})
+    if (!F->empty())
+      if (Expected<const StorageFormat *> SF = lookupStorageFormat(*F); !SF)
+        return SF.takeError();
   if (DataParallel < 1)
     return makeError("the data-parallel degree must be at least 1");
   if (ZeroStage > 3)
     return makeError("the ZeRO stage must be 0, 1, 2 or 3");
+  if (PipelineParallel < 1)
+    return makeError("the pipeline-parallel degree must be at least 1");
+  if (PipelineParallel > 1 && RunMode != Mode::Train)
+    return makeError("pipeline stages model the 1F1B training schedule; "
+                     "serving is not modelled");
   return Error::success();
 }
 
 Optional<DType> CostOptions::activationDType() const {
   if (ActivationDType)
     return *ActivationDType;
+  if (RunMode == Mode::Infer)
+    return None;
   if (const vram::Recipe *R = findRecipe(Recipe))
     return R->ActivationTy;
   return None;
@@ -67,12 +78,20 @@ Expected<uint64_t> parseGpu(StringRef Text) {
 Expected<uint64_t> parseSize(StringRef S) {
   StringRef Num = S.trim();
   uint64_t Mul = 1;
+  // Binary: KiB, MiB, GiB, TiB and the bare K, M, G, T (2G = 2GiB, as in
+  // GNU tools and PyTorch's memory summaries); decimal: KB, MB, GB, TB.
   for (auto U : {std::make_pair("KiB", 1ull << 10),
                  {"MiB", 1ull << 20},
                  {"GiB", 1ull << 30},
+                 {"TiB", 1ull << 40},
                  {"KB", 1000ull},
                  {"MB", 1000000ull},
                  {"GB", 1000000000ull},
+                 {"TB", 1000000000000ull},
+                 {"K", 1ull << 10},
+                 {"M", 1ull << 20},
+                 {"G", 1ull << 30},
+                 {"T", 1ull << 40},
                  {"B", 1ull}})
     if (Num.consume_back(U.first)) {
       Mul = U.second;
@@ -80,7 +99,8 @@ Expected<uint64_t> parseSize(StringRef S) {
     }
   double V;
   if (Num.trim().getAsDouble(V) || V < 0 || V * Mul > 1e18)
-    return makeError("invalid size '" + S + "' (examples: 400MiB, 1GiB, 0)");
+    return makeError("invalid size '" + S +
+                     "' (examples: 400MiB, 2G = 2GiB, 24GB = 24e9 bytes, 0)");
   return static_cast<uint64_t>(V * Mul);
 }
 

@@ -177,4 +177,58 @@ Expected<std::vector<std::string>> fitFormulas(
   return Out;
 }
 
+Optional<StepQuadratics> StepQuadratics::fit(ArrayRef<uint64_t> Y1,
+                                             ArrayRef<uint64_t> Y2,
+                                             ArrayRef<uint64_t> Y3) {
+  if (Y1.size() != Y2.size() || Y1.size() != Y3.size() || Y1.empty())
+    return None;
+  StepQuadratics Q;
+  for (size_t I = 0; I < Y1.size(); ++I) {
+    int64_t A = static_cast<int64_t>(Y1[I]), B = static_cast<int64_t>(Y2[I]),
+            C = static_cast<int64_t>(Y3[I]);
+    Q.A.push_back(A);
+    Q.D1.push_back(B - A);
+    Q.D2.push_back(C - 2 * B + A);
+  }
+  return Q;
+}
+
+namespace {
+/// Newton's form through V = 1, 2, 3: A + (V-1) D1 + (V-1)(V-2)/2 D2.
+__int128 newton(int64_t A, int64_t D1, int64_t D2, int64_t V) {
+  __int128 K = V - 1;
+  return A + K * D1 + K * (K - 1) / 2 * D2;
+}
+} // namespace
+
+bool StepQuadratics::fitsAt(int64_t V, uint64_t Limit) const {
+  for (size_t I = 0; I < A.size(); ++I)
+    if (newton(A[I], D1[I], D2[I], V) > static_cast<__int128>(Limit))
+      return false;
+  return true;
+}
+
+int64_t StepQuadratics::largest(uint64_t Limit, int64_t Cap) const {
+  int64_t Lo = 0, Hi = 1; // Lo fits (0: nothing does), Hi is to be tried
+  while (Hi <= Cap && fitsAt(Hi, Limit)) {
+    Lo = Hi;
+    Hi *= 2;
+  }
+  Hi = std::min(Hi, Cap + 1);
+  while (Hi - Lo > 1) {
+    int64_t Mid = Lo + (Hi - Lo) / 2;
+    (fitsAt(Mid, Limit) ? Lo : Hi) = Mid;
+  }
+  return Lo;
+}
+
+bool StepQuadratics::matches(int64_t V, ArrayRef<uint64_t> Actual) const {
+  if (Actual.size() != A.size())
+    return false;
+  for (size_t I = 0; I < A.size(); ++I)
+    if (newton(A[I], D1[I], D2[I], V) != static_cast<__int128>(Actual[I]))
+      return false;
+  return true;
+}
+
 } // namespace vram

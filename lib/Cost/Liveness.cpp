@@ -5,6 +5,7 @@
 
 #include "llvm/Support/Regex.h"
 
+#include <algorithm>
 #include <vector>
 
 using namespace llvm;
@@ -12,7 +13,7 @@ using namespace llvm;
 namespace vram {
 
 DType pricedType(DType Own, bool KeepsDType, DType ActTy) {
-  if (KeepsDType || !isFloatingPoint(Own))
+  if (KeepsDType || !isFloatingPoint(Own) || ActTy == DType::Undefined)
     return Own;
   return dtypeBits(Own) > dtypeBits(ActTy) ? ActTy : Own;
 }
@@ -23,6 +24,23 @@ Optional<uint64_t> pricedBytes(DType Own, const Shape &S, bool KeepsDType,
   if (!N)
     return None;
   return bytesFor(pricedType(Own, KeepsDType, ActTy), *N);
+}
+
+bool isKVCache(const Value &S) {
+  static const Regex KV("past|cache|present", Regex::IgnoreCase);
+  return (S.Kind == ValueKind::Input || S.IsGraphOutput) && KV.match(S.Name);
+}
+
+Optional<uint64_t> workingSetBytes(const Value &S, DType ActTy,
+                                   const StorageFormat *KV) {
+  if (!KV || !isKVCache(S))
+    return pricedBytes(S.Ty, S.Sh, S.FixedDType, ActTy);
+  Optional<uint64_t> N = S.Sh.numElements();
+  if (!N)
+    return None;
+  int64_t Row = S.Sh.rank() ? S.Sh[S.Sh.rank() - 1] : 1;
+  return storageBytes(*KV, *N,
+                      static_cast<uint64_t>(std::max<int64_t>(Row, 1)));
 }
 
 bool holdsData(const Value &S) {
@@ -81,27 +99,22 @@ void ForwardWalk::run(function_ref<void(const Value &)> OnAlloc,
 }
 
 StepWorkingSet stepWorkingSet(const AnalysisContext &Ctx, const Node &N,
-                              DType ActTy) {
+                              DType ActTy, const StorageFormat *KV) {
   StepWorkingSet W;
   const OpInfo *Row = findOp(N.Domain, N.OpType, N.OpsetVersion);
   if (!Row || Row->Serving != ServingKind::Generation)
     return W;
-  static const Regex KV("past|cache|present", Regex::IgnoreCase);
   for (const auto &Sub : N.Subgraphs) {
     if (!Sub || Sub->NotTaken)
       continue;
     uint64_t Live = 0, LiveKV = 0;
     auto Bytes = [&](const Value &S) {
-      return pricedBytes(S.Ty, S.Sh, S.FixedDType, ActTy).getValueOr(0);
-    };
-    auto IsKV = [&](const Value &S) {
-      return (S.Kind == ValueKind::Input || S.IsGraphOutput) &&
-             KV.match(S.Name);
+      return workingSetBytes(S, ActTy, KV).getValueOr(0);
     };
     ForwardWalk(Ctx, *Sub).run(
         [&](const Value &S) {
           Live += Bytes(S);
-          if (IsKV(S))
+          if (isKVCache(S))
             LiveKV += Bytes(S);
         },
         [&](size_t) {
@@ -112,7 +125,7 @@ StepWorkingSet stepWorkingSet(const AnalysisContext &Ctx, const Node &N,
         },
         [&](const Value &S) {
           Live -= Bytes(S);
-          if (IsKV(S))
+          if (isKVCache(S))
             LiveKV -= Bytes(S);
         });
   }

@@ -5,6 +5,9 @@
 
 #include "llvm/ADT/STLExtras.h"
 
+#include <algorithm>
+#include <cmath>
+
 using namespace llvm;
 
 namespace vram {
@@ -45,6 +48,32 @@ constexpr Optimizer Optimizers[] = {
     {"momentum", 1, 0},
     {"adam", 2, 2},
     {"adamw", 2, 2},
+};
+
+// Storage formats for weights (--weight-dtype) and the KV cache
+// (--kv-dtype). Bits per element with their scales:
+//   f32, f16, bf16  32, 16, 16
+//   fp8   8: e4m3 with one scale per tensor (not counted), as vLLM's fp8
+//         KV cache and torchao's float8 weights
+//   int8  8 + one f32 scale per row: bitsandbytes LLM.int8() (Linear8bitLt's
+//         per-output-row SCB for a [out, in] weight); for a KV cache, per
+//         token and head (a row is head_dim)
+//   int4  4 + (f16 scale + 4-bit zero point) per group of 128: GPTQ / AWQ
+//         (4.156 bits)
+//   nf4   4 + an 8-bit scale per block of 64 + an f32 scale per 256 blocks:
+//         QLoRA (Dettmers et al. 2023) with double quantization, bitsandbytes
+//         quantize_4bit on the flattened tensor (4.127 bits)
+constexpr StorageFormat Formats[] = {
+    {"f32", "32-bit float", 32, 0, 0, 0, 0},
+    {"f16", "16-bit float", 16, 0, 0, 0, 0},
+    {"bf16", "bfloat16", 16, 0, 0, 0, 0},
+    {"fp8", "8-bit float (e4m3), one scale per tensor", 8, 0, 0, 0, 0},
+    {"int8", "8-bit integer, an f32 scale per row (LLM.int8())", 8, 0, 32, 0,
+     0},
+    {"int4", "4-bit integer, f16 scale and 4-bit zero per 128 (GPTQ, AWQ)", 4,
+     128, 20, 0, 0},
+    {"nf4", "4-bit NormalFloat, double-quantized block scales (QLoRA)", 4, 64,
+     8, 256, 32},
 };
 
 constexpr StringRef TermKeys[] = {"weights",          "master_weights",
@@ -106,6 +135,31 @@ int optimizerStateCopies(StringRef Name) {
 }
 
 ArrayRef<StringRef> recipeTermKeys() { return TermKeys; }
+
+ArrayRef<StorageFormat> storageFormats() { return Formats; }
+
+Expected<const StorageFormat *> lookupStorageFormat(StringRef Name) {
+  for (const StorageFormat &F : Formats)
+    if (Name == F.Name)
+      return &F;
+  return unknownName("storage format", Name, storageFormats(),
+                     [](const StorageFormat &F) { return StringRef(F.Name); });
+}
+
+uint64_t storageBytes(const StorageFormat &F, uint64_t NumElements,
+                      uint64_t RowSize) {
+  auto Ceil = [](uint64_t A, uint64_t B) { return B ? (A + B - 1) / B : 0; };
+  double Bits = F.BitsPerElement * NumElements;
+  if (F.ScaleBits > 0) {
+    uint64_t Blocks = F.BlockSize
+                          ? Ceil(NumElements, F.BlockSize)
+                          : Ceil(NumElements, std::max<uint64_t>(RowSize, 1));
+    Bits += F.ScaleBits * Blocks;
+    if (F.SuperBlock)
+      Bits += F.SuperScaleBits * Ceil(Blocks, F.SuperBlock);
+  }
+  return static_cast<uint64_t>(std::ceil(Bits / 8));
+}
 
 Error checkRecipeTermKey(StringRef Key) {
   if (is_contained(TermKeys, Key))

@@ -38,6 +38,7 @@
 #include "llvm/Support/Regex.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <array>
 #include <cmath>
 
 using namespace llvm;
@@ -95,7 +96,7 @@ private:
     if (const SavedTensor *T = SavedOf.lookup(&V))
       return savedBytes(*T);
     return perGpu(V,
-                  pricedBytes(V.Ty, V.Sh, V.FixedDType, ActTy).getValueOr(0));
+                  workingSetBytes(V, ActTy, Ctx.Cost.KVFormat).getValueOr(0));
   }
   /// Bytes of (a tensor shaped like) V on one GPU.
   uint64_t perGpu(const Value &V, uint64_t B) const {
@@ -109,10 +110,35 @@ private:
     return Ctx.Cost.savedBytes(&T - Ctx.Saved.Tensors.data());
   }
 
-  void add(LiveCat C, uint64_t B) { Live[static_cast<unsigned>(C)] += B; }
-  void sub(LiveCat C, uint64_t B) {
-    uint64_t &L = Live[static_cast<unsigned>(C)];
-    L = L >= B ? L - B : 0;
+  /// Pipeline stages (CostResult::Stages): each stage's live bytes, beside
+  /// the whole graph's, and their values at each step.
+  using LiveArray = std::array<uint64_t, NumLiveCats>;
+  std::vector<LiveArray> StageLive;
+  std::vector<std::vector<LiveArray>> StageSteps;
+  unsigned stageOf(const Node *N) const {
+    const std::vector<unsigned> &NS = Ctx.Cost.NodeStage;
+    return N && N->Parent == &G && N->Id < NS.size() ? NS[N->Id] : 0;
+  }
+  /// A storage is on the stage that keeps it: a saved one on its
+  /// consumer's (which receives it), any other on its producer's.
+  unsigned stageOf(const Value &S) const {
+    if (const SavedTensor *T = SavedOf.lookup(&S))
+      return stageOf(T->Consumer);
+    return stageOf(S.Producer);
+  }
+
+  /// Stage NoStage: the whole graph's figure only.
+  static constexpr unsigned NoStage = ~0u;
+  void add(LiveCat C, uint64_t B, unsigned Stage = NoStage) {
+    Live[static_cast<unsigned>(C)] += B;
+    if (Stage != NoStage && !StageLive.empty())
+      StageLive[Stage][static_cast<unsigned>(C)] += B;
+  }
+  static void subFrom(uint64_t &L, uint64_t B) { L = L >= B ? L - B : 0; }
+  void sub(LiveCat C, uint64_t B, unsigned Stage = NoStage) {
+    subFrom(Live[static_cast<unsigned>(C)], B);
+    if (Stage != NoStage && !StageLive.empty())
+      subFrom(StageLive[Stage][static_cast<unsigned>(C)], B);
   }
   void record(Phase P, const Node *N) {
     TimelineStep S;
@@ -120,13 +146,16 @@ private:
     S.N = N;
     std::copy(std::begin(Live), std::end(Live), std::begin(S.Live));
     R.Steps.push_back(S);
+    if (!StageLive.empty())
+      StageSteps.push_back(StageLive);
   }
   /// Backward: activation gradients live (by value) and parameters whose
-  /// gradient exists.
+  /// gradient exists (on a stage).
   DenseMap<const Value *, uint64_t> GradLive;
-  DenseSet<const Value *> ParamGradDone;
+  DenseSet<std::pair<const Value *, unsigned>> ParamGradDone;
 
   void persistent();
+  void worstStage();
   void forward();
   void backward();
   void gradientOf(const Value &V);
@@ -140,6 +169,59 @@ void Timeline::persistent() {
   add(LiveCat::Parameters, C.Parameters);
   add(LiveCat::OptimizerState, C.OptimizerState);
   add(LiveCat::Overhead, C.Overhead);
+  for (size_t S = 0; S < StageLive.size(); ++S) {
+    StageLive[S][unsigned(LiveCat::Parameters)] = C.Stages[S].Parameters;
+    StageLive[S][unsigned(LiveCat::OptimizerState)] =
+        C.Stages[S].OptimizerState;
+    StageLive[S][unsigned(LiveCat::Overhead)] = C.Overhead;
+  }
+}
+
+/// Pipeline stages: each stage's peak is its largest step, where the
+/// micro-batches it holds in flight besides the one simulated add their
+/// saved bytes (in forward and backward; none at the optimizer step). The
+/// worst stage's steps become the timeline, its figures the totals.
+void Timeline::worstStage() {
+  CostResult &C = Ctx.Cost;
+  if (StageLive.empty())
+    return;
+  auto Extra = [&](size_t K, unsigned S) -> uint64_t {
+    if (R.Steps[K].Phase == Phase::Optimizer)
+      return 0;
+    return uint64_t(C.Stages[S].InFlight - 1) * C.Stages[S].Saved;
+  };
+  for (unsigned S = 0; S < C.Stages.size(); ++S) {
+    uint64_t Peak = 0;
+    for (size_t K = 0; K < StageSteps.size(); ++K) {
+      uint64_t T = Extra(K, S);
+      for (uint64_t B : StageSteps[K][S])
+        T += B;
+      Peak = std::max(Peak, T);
+    }
+    C.Stages[S].Peak = Peak;
+    if (Peak > C.Stages[C.WorstStage].Peak)
+      C.WorstStage = S;
+  }
+  unsigned W = C.WorstStage;
+  for (size_t K = 0; K < StageSteps.size(); ++K) {
+    std::copy(StageSteps[K][W].begin(), StageSteps[K][W].end(),
+              std::begin(R.Steps[K].Live));
+    R.Steps[K].Live[unsigned(LiveCat::SavedActivations)] += Extra(K, W);
+  }
+  const CostResult::Stage &St = C.Stages[W];
+  C.ParamCount = St.ParamCount;
+  C.TrainableCount = St.TrainableCount;
+  C.BufferBytes = St.BufferBytes;
+  C.Parameters = St.Parameters;
+  C.Gradients = St.Gradients;
+  C.OptimizerState = St.OptimizerState;
+  C.Activations = St.Activations;
+  for (RecipeTerm &T : C.Terms)
+    T.Bytes = T.Key == "weights" ? St.WeightBytes
+              : T.Key == "frozen_weights"
+                  ? St.FormatBytes
+                  : static_cast<uint64_t>(
+                        std::llround(T.BytesPerParam * St.TrainableCount));
 }
 
 /// The peak against the GPU's memory, when one is given.
@@ -157,6 +239,7 @@ void fitPeak(CostContext &Ctx) {
 }
 
 void Timeline::finish() {
+  worstStage();
   for (size_t I = 0; I < R.Steps.size(); ++I) {
     const TimelineStep &S = R.Steps[I];
     uint64_t T = S.total();
@@ -191,14 +274,17 @@ void Timeline::forward() {
   ForwardWalk Walk(Ctx);
   Walk.Allocates = Allocates;
   Walk.Keep = Keep;
-  Walk.run([&](const Value &S) { add(catOf(S), priced(S)); },
+  Walk.run([&](const Value &S) { add(catOf(S), priced(S), stageOf(S)); },
            [&](size_t I) {
              const Node &N = *G.Nodes[I];
              for (const SavedTensor *T : BuffersOf.lookup(&N))
-               add(LiveCat::SavedActivations, savedBytes(*T));
+               add(LiveCat::SavedActivations, savedBytes(*T),
+                   stageOf(T->Consumer));
              record(Phase::Forward, &N);
            },
-           [&](const Value &S) { sub(LiveCat::Temporaries, priced(S)); });
+           [&](const Value &S) {
+             sub(LiveCat::Temporaries, priced(S), stageOf(S));
+           });
 }
 
 /// The backward, seeded with the gradient of the loss (or of each graph
@@ -215,7 +301,7 @@ void Timeline::backward() {
   for (size_t K = G.Nodes.size(); K-- > 0;) {
     // A checkpointed region runs its forward again before its backward.
     for (const SavedTensor *T : RecomputedAt.lookup(G.Nodes[K].get()))
-      add(LiveCat::SavedActivations, savedBytes(*T));
+      add(LiveCat::SavedActivations, savedBytes(*T), stageOf(T->Consumer));
     Optional<GradientUnit> U = gradientUnit(Ctx, *G.Nodes[K]);
     if (U && hasBackwardStep(*U))
       backwardStep(*U);
@@ -226,7 +312,7 @@ void Timeline::gradientOf(const Value &V) {
   uint64_t B =
       perGpu(V, pricedBytes(V.Ty, V.Sh, V.FixedDType, ActTy).getValueOr(0));
   if (GradLive.try_emplace(&V, B).second)
-    add(LiveCat::ActivationGradients, B);
+    add(LiveCat::ActivationGradients, B, stageOf(V.Producer));
 }
 
 bool Timeline::hasBackwardStep(const GradientUnit &U) const {
@@ -264,26 +350,26 @@ void Timeline::backwardStep(const GradientUnit &U) {
     }
     uint64_t Bytes = static_cast<uint64_t>(std::llround(
         GradPerParam * perGpu(*S, S->Sh.numElements().getValueOr(0))));
-    if (ParamGradDone.insert(S).second)
-      add(LiveCat::Gradients, Bytes);
+    if (ParamGradDone.insert({S, stageOf(U.N)}).second)
+      add(LiveCat::Gradients, Bytes, stageOf(U.N));
     else
       // A shared (tied) parameter's later use computes a fresh gradient and
       // the engine adds the two out of place: two transient copies
       // (measured: EmbeddingBackward0 of a tied wte, PyTorch 1.13).
       Transient += 2 * Bytes;
   }
-  add(LiveCat::Gradients, Transient);
+  add(LiveCat::Gradients, Transient, stageOf(U.N));
   record(Phase::Backward, U.N);
-  sub(LiveCat::Gradients, Transient);
+  sub(LiveCat::Gradients, Transient, stageOf(U.N));
   for (const Value *V : U.Outputs) {
     auto It = V ? GradLive.find(V) : GradLive.end();
     if (It == GradLive.end())
       continue;
-    sub(LiveCat::ActivationGradients, It->second);
+    sub(LiveCat::ActivationGradients, It->second, stageOf(V->Producer));
     It->second = 0;
   }
   for (const SavedTensor *T : FreedAtBackward.lookup(U.N))
-    sub(LiveCat::SavedActivations, savedBytes(*T));
+    sub(LiveCat::SavedActivations, savedBytes(*T), stageOf(T->Consumer));
 }
 
 Error Timeline::runTrain() {
@@ -301,6 +387,7 @@ Error Timeline::runTrain() {
     RecomputedAt[T.RecomputeAt].push_back(&T);
     FreedAtBackward[T.Consumer].push_back(&T);
   }
+  StageLive.assign(Ctx.Cost.Stages.size(), LiveArray{});
   persistent();
   forward();
   backward();
@@ -317,6 +404,15 @@ Error Timeline::runTrain() {
   // The update's temporaries for the largest parameter (Adam's sqrt and
   // division of exp_avg_sq), freed with the step.
   add(LiveCat::Temporaries, Ctx.Cost.OptimizerStepTransient);
+  for (size_t S = 0; S < StageLive.size(); ++S) {
+    const CostResult::Stage &St = Ctx.Cost.Stages[S];
+    LiveArray &L = StageLive[S];
+    L[unsigned(LiveCat::ActivationGradients)] = 0;
+    L[unsigned(LiveCat::Temporaries)] = St.OptimizerStepTransient;
+    L[unsigned(LiveCat::SavedActivations)] = 0;
+    L[unsigned(LiveCat::Gradients)] += static_cast<uint64_t>(std::llround(
+        termBytes(Ctx.Cost, "master_gradients") * St.TrainableCount));
+  }
   record(Phase::Optimizer, nullptr);
   finish();
   return Error::success();
@@ -324,17 +420,14 @@ Error Timeline::runTrain() {
 
 Error Timeline::runInfer() {
   // The KV cache: past keys and values fed in, present ones returned.
-  static const Regex KV("past|cache|present", Regex::IgnoreCase);
   auto catOf = [&](const Value &S) {
-    bool Cache =
-        (S.Kind == ValueKind::Input || S.IsGraphOutput) && KV.match(S.Name);
-    return Cache ? LiveCat::KVCache : LiveCat::Temporaries;
+    return isKVCache(S) ? LiveCat::KVCache : LiveCat::Temporaries;
   };
   for (const Value *V : G.Inputs)
-    if (V->Kind == ValueKind::Input && KV.match(V->Name))
+    if (V->Kind == ValueKind::Input && isKVCache(*V))
       R.KVCacheBytes += priced(*V);
   for (const Value *V : G.Outputs)
-    if (KV.match(V->Name) && Ctx.storage(V) == V)
+    if (isKVCache(*V) && Ctx.storage(V) == V)
       R.KVPresentBytes += priced(*V);
   persistent();
   // The forward working set step by step (the shared forward walk, as the
@@ -344,8 +437,8 @@ Error Timeline::runInfer() {
                          // A generation loop's step also holds its decoder's
                          // working set, the KV cache at the maximum length
                          // apart.
-                         StepWorkingSet W =
-                             stepWorkingSet(Ctx, *G.Nodes[I], ActTy);
+                         StepWorkingSet W = stepWorkingSet(
+                             Ctx, *G.Nodes[I], ActTy, Ctx.Cost.KVFormat);
                          add(LiveCat::KVCache, W.KVCache);
                          add(LiveCat::Temporaries, W.Peak - W.KVCache);
                          R.KVCacheBytes = std::max(R.KVCacheBytes, W.KVCache);

@@ -22,6 +22,8 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/Timer.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
@@ -40,8 +42,38 @@ namespace {
 
 cl::OptionCategory ToolCat("vram-opt options");
 
-cl::opt<std::string> InputFile(cl::Positional, cl::desc("<model.onnx | ->"),
-                               cl::init("-"), cl::cat(ToolCat));
+/// A flag's bad value, reported as the tool's other errors are
+/// ("vram-opt: error: --mode: ..."); true, as cl::parser::parse returns on
+/// an error.
+bool flagError(const cl::Option &O, const Twine &Msg) {
+  WithColor::error(errs(), "vram-opt")
+      << (O.ArgStr.size() == 1 ? "-" : "--") << O.ArgStr << ": " << Msg << '\n';
+  return true;
+}
+
+/// An enum option whose error lists the choices.
+template <typename T> class ChoiceParser : public cl::parser<T> {
+public:
+  using cl::parser<T>::parser;
+  bool parse(cl::Option &O, StringRef ArgName, StringRef Arg, T &V) {
+    std::string Choices;
+    for (unsigned I = 0, E = this->getNumOptions(); I != E; ++I) {
+      if (this->getOption(I) == Arg) {
+        V = this->Values[I].V.getValue();
+        return false;
+      }
+      Choices +=
+          (I ? (I + 1 == E ? " or " : ", ") : "") + this->getOption(I).str();
+    }
+    return flagError(O, "'" + Arg + "' is not a choice; choose " + Choices);
+  }
+};
+template <typename T> using ChoiceOpt = cl::opt<T, false, ChoiceParser<T>>;
+
+// A list, so that a second path (or a flag's stray value) is our error,
+// not LLVM's "Too many positional arguments" after an unknown flag's.
+cl::list<std::string> InputFiles(cl::Positional, cl::desc("<model.onnx | ->"),
+                                 cl::cat(ToolCat));
 cl::opt<std::string> OutputFile("o", cl::desc("Write the report to <file>"),
                                 cl::value_desc("file"), cl::init("-"),
                                 cl::cat(ToolCat));
@@ -50,11 +82,11 @@ cl::list<std::string>
          cl::desc("Bind a symbolic input dim: --dim NAME=VALUE (repeatable); "
                   "NAME=V1,V2,... sweeps the values, parsing the model once"),
          cl::value_desc("NAME=VALUE"), cl::cat(ToolCat));
-cl::opt<int64_t> DefaultDim(
+cl::opt<std::string> DefaultDim(
     "default-dim",
     cl::desc("Bind every symbolic input dim not given by --dim to N"),
-    cl::value_desc("N"), cl::init(0), cl::cat(ToolCat));
-cl::opt<InputFormat> Format(
+    cl::value_desc("N"), cl::cat(ToolCat));
+ChoiceOpt<InputFormat> Format(
     "input-format", cl::desc("How to read the model (default: by extension)"),
     cl::values(clEnumValN(InputFormat::Auto, "auto", "by file extension"),
                clEnumValN(InputFormat::Binary, "binary", "binary protobuf"),
@@ -96,25 +128,30 @@ cl::opt<std::string> TraceFile(
     cl::desc("Write the memory timeline to FILE in Chrome Trace Event "
              "format (Perfetto, chrome://tracing)"),
     cl::value_desc("FILE.json"), cl::cat(ToolCat));
+cl::opt<std::string> HtmlFile(
+    "html",
+    cl::desc("Also write the report to FILE as one self-contained HTML page "
+             "(the timeline chart, the breakdowns, a sortable node table)"),
+    cl::value_desc("FILE.html"), cl::cat(ToolCat));
 cl::opt<bool> TimePasses("time-passes",
                          cl::desc("Print the time of the load, each pass and "
                                   "the report on stderr"),
                          cl::cat(ToolCat));
 cl::opt<bool> ListPasses("list-passes", cl::desc("List the passes and exit"),
                          cl::cat(ToolCat));
-cl::opt<Mode> RunMode("mode", cl::desc("What to price"),
-                      cl::values(clEnumValN(Mode::Train, "train",
-                                            "a training step (default)"),
-                                 clEnumValN(Mode::Infer, "infer",
-                                            "serving: weights + forward "
-                                            "working set")),
-                      cl::init(Mode::Train), cl::cat(ToolCat));
+ChoiceOpt<Mode> RunMode("mode", cl::desc("What to price"),
+                        cl::values(clEnumValN(Mode::Train, "train",
+                                              "a training step (default)"),
+                                   clEnumValN(Mode::Infer, "infer",
+                                              "serving: weights + forward "
+                                              "working set")),
+                        cl::init(Mode::Train), cl::cat(ToolCat));
 cl::opt<std::string>
     OpRules("op-rules", cl::value_desc("FILE"),
             cl::desc("Rules for ops the tool does not know, one a line "
                      "(docs/memory.md)"),
             cl::cat(ToolCat));
-cl::opt<GraphKind> GraphKindOpt(
+ChoiceOpt<GraphKind> GraphKindOpt(
     "graph-kind", cl::desc("Whether the graph already holds its backward"),
     cl::values(clEnumValN(GraphKind::Auto, "auto",
                           "by the rule: tangents_<n> inputs or gradient ops "
@@ -137,6 +174,12 @@ cl::opt<std::string> ActivationDType(
     cl::desc("Store floating-point activations in this dtype (f32, f16, "
              "bf16, ...), overriding the recipe"),
     cl::cat(ToolCat));
+// The help of --weight-dtype and --kv-dtype lists the formats (see
+// parseCommandLine).
+cl::opt<std::string> WeightDType("weight-dtype", cl::value_desc("FORMAT"),
+                                 cl::cat(ToolCat));
+cl::opt<std::string> KVDType("kv-dtype", cl::value_desc("FORMAT"),
+                             cl::cat(ToolCat));
 cl::list<std::string> RecipeTerms("recipe-term", cl::value_desc("TERM=BYTES"),
                                   cl::cat(ToolCat));
 cl::opt<std::string>
@@ -148,7 +191,20 @@ cl::opt<std::string> Freeze("freeze",
                             cl::desc("Freeze parameters whose names match "
                                      "REGEX (no gradient or optimizer state)"),
                             cl::value_desc("REGEX"), cl::cat(ToolCat));
-cl::opt<LossKind>
+cl::opt<std::string> Trainable(
+    "trainable",
+    cl::desc("Train only the parameters whose names match REGEX (with "
+             "--freeze: less the frozen ones; with --lora: besides the "
+             "adapters)"),
+    cl::value_desc("REGEX"), cl::cat(ToolCat));
+cl::opt<std::string>
+    Lora("lora",
+         cl::desc("Add LoRA adapters (PEFT) to the linear layers whose weight "
+                  "names match REGEX and freeze the base: "
+                  "r=R[,alpha=A][,dropout=P],targets=REGEX (alpha 8, dropout 0 "
+                  "by default)"),
+         cl::value_desc("r=R,targets=REGEX"), cl::cat(ToolCat));
+ChoiceOpt<LossKind>
     Loss("loss", cl::desc("The loss of the training step"),
          cl::values(clEnumValN(LossKind::None, "none",
                                "not priced: each output's gradient seeds the "
@@ -168,7 +224,7 @@ cl::opt<bool> LossUpcast(
     cl::desc("Cross-entropy upcasts 16-bit logits to f32 first, as Hugging "
              "Face's logits.float() (default true; =false to keep them)"),
     cl::init(true), cl::cat(ToolCat));
-cl::opt<AutocastDevice> AutocastOn(
+ChoiceOpt<AutocastDevice> AutocastOn(
     "autocast-device",
     cl::desc("Where torch.autocast runs, for --recipe torch-amp (its policy "
              "lists differ)"),
@@ -191,8 +247,12 @@ cl::opt<bool> AsWritten("as-written",
                         cl::desc("Price the graph node by node as written, "
                                  "without recognising decomposed kernels"),
                         cl::cat(ToolCat));
-cl::opt<CheckpointPolicy> Checkpoint(
-    "checkpoint", cl::desc("Activation checkpointing (docs/planning.md)"),
+// The what-if options take comma lists (--tp 1,2,4): each combination is
+// one row of a sweep (see WhatIf).
+cl::list<CheckpointPolicy, bool, ChoiceParser<CheckpointPolicy>> Checkpoint(
+    "checkpoint",
+    cl::desc("Activation checkpointing (docs/planning.md); a comma list "
+             "sweeps"),
     cl::values(clEnumValN(CheckpointPolicy::None, "none",
                           "keep what every op saves (default)"),
                clEnumValN(CheckpointPolicy::Selective, "selective",
@@ -200,39 +260,53 @@ cl::opt<CheckpointPolicy> Checkpoint(
                           "softmax, dropout, scores x V)"),
                clEnumValN(CheckpointPolicy::Full, "full",
                           "keep each layer's input, recompute the layer")),
-    cl::init(CheckpointPolicy::None), cl::cat(ToolCat));
+    cl::CommaSeparated, cl::cat(ToolCat));
 cl::opt<std::string> CheckpointLayers(
     "checkpoint-layers",
     cl::desc("Checkpoint only the layers whose names (as in the Layers "
              "table) match REGEX"),
     cl::value_desc("REGEX"), cl::cat(ToolCat));
-cl::opt<AttentionKernel> Attention(
-    "attention", cl::desc("How the attention core runs"),
+cl::list<AttentionKernel, bool, ChoiceParser<AttentionKernel>> Attention(
+    "attention", cl::desc("How the attention core runs; a comma list sweeps"),
     cl::values(clEnumValN(AttentionKernel::Eager, "eager",
                           "as written in the graph (default)"),
                clEnumValN(AttentionKernel::Flash, "flash",
                           "one flash kernel: keeps Q, K, V, the output and "
                           "the log-sum-exp, no s x s tensor")),
-    cl::init(AttentionKernel::Eager), cl::cat(ToolCat));
-cl::opt<unsigned> TensorParallel(
+    cl::CommaSeparated, cl::cat(ToolCat));
+cl::list<unsigned> TensorParallel(
     "tp",
     cl::desc("Tensor-parallel ranks (Megatron layout propagated from the "
-             "linear layers; figures are per GPU)"),
-    cl::value_desc("N"), cl::init(1), cl::cat(ToolCat));
+             "linear layers; figures are per GPU); a comma list sweeps"),
+    cl::value_desc("N"), cl::CommaSeparated, cl::cat(ToolCat));
 cl::opt<bool> SequenceParallel(
     "sp",
     cl::desc("Sequence parallelism over the --tp ranks (norms, dropouts "
              "and residuals split along the sequence)"),
     cl::cat(ToolCat));
-cl::opt<unsigned> DataParallel(
-    "dp", cl::desc("Data-parallel ranks (with --zero; figures are per GPU)"),
-    cl::value_desc("N"), cl::init(1), cl::cat(ToolCat));
-cl::opt<unsigned> ZeroStage(
+cl::list<unsigned> DataParallel(
+    "dp",
+    cl::desc("Data-parallel ranks (with --zero; figures are per GPU); a "
+             "comma list sweeps"),
+    cl::value_desc("N"), cl::CommaSeparated, cl::cat(ToolCat));
+cl::list<unsigned> ZeroStage(
     "zero",
     cl::desc("ZeRO stage over the --dp ranks: 0 none, 1 optimizer states "
              "(f32 master weights and gradients, optimizer state), 2 also "
-             "gradients, 3 also weights"),
-    cl::value_desc("0|1|2|3"), cl::init(0), cl::cat(ToolCat));
+             "gradients, 3 also weights; a comma list sweeps"),
+    cl::value_desc("0|1|2|3"), cl::CommaSeparated, cl::cat(ToolCat));
+cl::list<unsigned> PipelineParallel(
+    "pp",
+    cl::desc("Pipeline stages: the layers split into N contiguous stages, "
+             "1F1B schedule; figures are per GPU for the worst stage; a "
+             "comma list sweeps"),
+    cl::value_desc("N"), cl::CommaSeparated, cl::cat(ToolCat));
+cl::list<unsigned> MicroBatches(
+    "micro-batches",
+    cl::desc("Micro-batches per step with --pp (default: N, the fewest that "
+             "fill the pipeline); the bound batch dim is one micro-batch; a "
+             "comma list sweeps"),
+    cl::value_desc("M"), cl::CommaSeparated, cl::cat(ToolCat));
 // The help of --gpu lists the presets (see parseCommandLine).
 cl::opt<std::string> Gpu("gpu", cl::value_desc("NAME|SIZE"), cl::cat(ToolCat));
 cl::opt<std::string>
@@ -246,16 +320,31 @@ cl::opt<bool> Formula(
              "polynomials in the symbolic dims (fitted on a grid of runs, "
              "checked at a fresh point)"),
     cl::cat(ToolCat));
-cl::opt<OutputFormat> ReportFormat(
+cl::opt<std::string> DiffWith(
+    "diff",
+    cl::desc("Compare with the model FILE, side by side, by category and by "
+             "layer: the input runs with the first point of a sweep (--dim or "
+             "the what-if lists), FILE with the second (FILE may be the same "
+             "model: --checkpoint none,full --diff m.onnx); with one point, "
+             "both run with it"),
+    cl::value_desc("FILE"), cl::cat(ToolCat));
+ChoiceOpt<OutputFormat> ReportFormat(
     "format", cl::desc("Report format"),
     cl::values(clEnumValN(OutputFormat::Text, "text", "text (default)"),
                clEnumValN(OutputFormat::JSON, "json", "one JSON object"),
                clEnumValN(OutputFormat::CSV, "csv", "the per-node table")),
     cl::init(OutputFormat::Text), cl::cat(ToolCat));
-cl::opt<unsigned> TopNodes("n",
-                           cl::desc("Rows of the per-node table in text (the "
-                                    "largest; the rest folded); 0 for all"),
-                           cl::init(25), cl::cat(ToolCat));
+cl::opt<std::string> TopNodes("n",
+                              cl::desc("Rows of the per-node table in text "
+                                       "(the largest; the rest folded); 0 "
+                                       "for all (default 25)"),
+                              cl::value_desc("N"), cl::init("25"),
+                              cl::cat(ToolCat));
+
+/// The model's path ("-": standard input).
+std::string inputPath() {
+  return InputFiles.empty() ? std::string("-") : InputFiles.front();
+}
 
 //===----------------------------------------------------------------------===//
 // The libraries' options, built from the flags
@@ -304,6 +393,18 @@ Error describeLoadError(Error E) {
                          "syntax or protobuf text format, use "
                          "--input-format=text or --input-format=textproto)");
       });
+}
+
+/// An integer flag's value, at least Min (when given): "--default-dim: 'x'
+/// is not an integer".
+Expected<int64_t> parseIntFlag(StringRef Flag, StringRef Value,
+                               Optional<int64_t> Min = None) {
+  int64_t N;
+  if (Value.trim().getAsInteger(10, N))
+    return makeError(Flag + ": '" + Value + "' is not an integer");
+  if (Min && N < *Min)
+    return makeError(Flag + ": " + Twine(N) + " is less than " + Twine(*Min));
+  return N;
 }
 
 /// A library's error about a flag's value, prefixed with the flag.
@@ -360,29 +461,119 @@ Expected<std::vector<PipelineStep>> parsePassesFlag() {
   return Steps;
 }
 
-/// A sweep prints one summary row per binding, nothing else.
-Error checkSweepFlags(ArrayRef<Binding> Bindings) {
-  if (Bindings.size() > 1 && (PrintIR || !Passes.empty() || !TraceFile.empty()))
+/// A sweep prints one summary row per binding and combination of the
+/// what-if lists, nothing else; --diff compares two runs.
+Error checkSweepFlags(ArrayRef<Binding> Bindings, size_t WhatIfs) {
+  bool Single = PrintIR || !Passes.empty() || !TraceFile.empty();
+  if (!DiffWith.empty()) {
+    if (Bindings.size() * WhatIfs > 2)
+      return makeError("--diff compares two runs; the --dim and what-if "
+                       "lists give " +
+                       Twine(Bindings.size() * WhatIfs));
+    if (Single || Formula || !FitDim.empty())
+      return makeError("--diff does not combine with --print-ir, --passes, "
+                       "--trace, --formula or --fit");
+    if (ReportFormat == OutputFormat::CSV)
+      return makeError("--diff prints text or JSON (--format=text or "
+                       "--format=json)");
+    return Error::success();
+  }
+  if (Bindings.size() > 1 && Single)
     return makeError("--dim with several values sweeps the bindings "
                      "and prints one summary row each; it does not "
                      "combine with --print-ir, --passes or --trace");
+  if (WhatIfs > 1 && Single)
+    return makeError("a comma list on a what-if option sweeps its values "
+                     "and prints one summary row each; it does not combine "
+                     "with --print-ir, --passes or --trace");
   return Error::success();
 }
 
 /// --fit searches one dim of one binding and reports one run.
-Error checkFitFlags(ArrayRef<Binding> Bindings) {
+Error checkFitFlags(ArrayRef<Binding> Bindings, size_t WhatIfs) {
   if (Formula && (!FitDim.empty() || Bindings.size() > 1))
     return makeError("--formula does not combine with --fit or a --dim sweep");
+  if (Formula && WhatIfs > 1)
+    return makeError("--formula does not combine with what-if lists");
   if (FitDim.empty())
     return Error::success();
   if (Gpu.empty())
     return makeError("--fit " + FitDim + " needs --gpu (the memory to fit)");
   if (Bindings.size() > 1)
     return makeError("--fit does not combine with a --dim sweep");
+  if (WhatIfs > 1)
+    return makeError("--fit does not combine with what-if lists");
   for (const auto &B : Bindings.front())
     if (B.first == FitDim)
       return makeError("--fit " + FitDim + ": the dim is also bound by --dim");
   return Error::success();
+}
+
+/// One combination of the what-if options (their comma lists), and the
+/// swept ones as (option, value) columns of the sweep table.
+struct WhatIf {
+  CheckpointPolicy Checkpoint = CheckpointPolicy::None;
+  AttentionKernel Attention = AttentionKernel::Eager;
+  unsigned TP = 1, PP = 1, DP = 1, Zero = 0, MicroBatches = 0;
+  std::vector<std::pair<std::string, std::string>> Columns;
+};
+
+/// The cartesian product of the what-if lists, the last option (in the
+/// order of the help: checkpoint, attention, tp, pp, dp, zero,
+/// micro-batches) varying fastest.
+std::vector<WhatIf> parseWhatIfs() {
+  std::vector<WhatIf> Out(1);
+  auto Expand = [&](StringRef Name, size_t N, auto Set, auto Show) {
+    if (N == 0)
+      return;
+    std::vector<WhatIf> Next;
+    for (const WhatIf &W : Out)
+      for (size_t I = 0; I < N; ++I) {
+        Next.push_back(W);
+        Set(Next.back(), I);
+        if (N > 1)
+          Next.back().Columns.emplace_back(Name.str(), Show(I));
+      }
+    Out = std::move(Next);
+  };
+  auto Num = [](const cl::list<unsigned> &L) {
+    return [&L](size_t I) { return std::to_string(L[I]); };
+  };
+  Expand(
+      "checkpoint", Checkpoint.size(),
+      [](WhatIf &W, size_t I) { W.Checkpoint = Checkpoint[I]; },
+      [](size_t I) {
+        return std::string(Checkpoint[I] == CheckpointPolicy::None ? "none"
+                           : Checkpoint[I] == CheckpointPolicy::Selective
+                               ? "selective"
+                               : "full");
+      });
+  Expand(
+      "attention", Attention.size(),
+      [](WhatIf &W, size_t I) { W.Attention = Attention[I]; },
+      [](size_t I) {
+        return std::string(Attention[I] == AttentionKernel::Flash ? "flash"
+                                                                  : "eager");
+      });
+  Expand(
+      "tp", TensorParallel.size(),
+      [](WhatIf &W, size_t I) { W.TP = TensorParallel[I]; },
+      Num(TensorParallel));
+  Expand(
+      "pp", PipelineParallel.size(),
+      [](WhatIf &W, size_t I) { W.PP = PipelineParallel[I]; },
+      Num(PipelineParallel));
+  Expand(
+      "dp", DataParallel.size(),
+      [](WhatIf &W, size_t I) { W.DP = DataParallel[I]; }, Num(DataParallel));
+  Expand(
+      "zero", ZeroStage.size(),
+      [](WhatIf &W, size_t I) { W.Zero = ZeroStage[I]; }, Num(ZeroStage));
+  Expand(
+      "micro_batches", MicroBatches.size(),
+      [](WhatIf &W, size_t I) { W.MicroBatches = MicroBatches[I]; },
+      Num(MicroBatches));
+  return Out;
 }
 
 /// The load options, with the first binding.
@@ -390,8 +581,12 @@ Expected<LoadOptions> buildLoadOptions(const Binding &First) {
   LoadOptions LO;
   LO.Format = Format;
   LO.Dims = First;
-  if (DefaultDim.getNumOccurrences())
-    LO.DefaultDim = DefaultDim;
+  if (DefaultDim.getNumOccurrences()) {
+    Expected<int64_t> N = parseIntFlag("--default-dim", DefaultDim);
+    if (!N)
+      return N.takeError();
+    LO.DefaultDim = *N;
+  }
   LO.ParamInputs = ParamInputs;
   LO.DataInputs = DataInputs;
   LO.Buffers = Buffers;
@@ -403,7 +598,7 @@ Expected<LoadOptions> buildLoadOptions(const Binding &First) {
 
 /// The cost options. The names of the recipe, the optimizer and the terms
 /// are checked against the tables when the passes run (by the cost pass).
-Expected<CostOptions> buildCostOptions() {
+Expected<CostOptions> buildCostOptions(const WhatIf &W) {
   CostOptions CO;
   CO.RunMode = RunMode;
   CO.Recipe = RecipeName;
@@ -422,17 +617,35 @@ Expected<CostOptions> buildCostOptions() {
                        ", for example --recipe-term optimizer_state=4");
     CO.TermOverrides.push_back(std::move(*Term));
   }
+  CO.WeightFormat = WeightDType;
+  CO.KVFormat = KVDType;
+  if (!WeightDType.empty())
+    if (auto F = lookupStorageFormat(WeightDType); !F)
+      return prefixError("--weight-dtype: ", F.takeError());
+  if (!KVDType.empty())
+    if (auto F = lookupStorageFormat(KVDType); !F)
+      return prefixError("--kv-dtype: ", F.takeError());
   Expected<uint64_t> OverheadBytes = parseSize(Overhead);
   if (!OverheadBytes)
-    return OverheadBytes.takeError();
+    return prefixError("--framework-overhead: ", OverheadBytes.takeError());
   CO.OverheadBytes = *OverheadBytes;
-  if (DataParallel < 1)
+  if (W.DP < 1)
     return makeError("--dp=0: the data-parallel degree must be at least 1");
-  if (ZeroStage > 3)
-    return makeError("--zero=" + Twine(ZeroStage.getValue()) +
+  if (W.Zero > 3)
+    return makeError("--zero=" + Twine(W.Zero) +
                      ": the ZeRO stage must be 0, 1, 2 or 3");
-  CO.DataParallel = DataParallel;
-  CO.ZeroStage = ZeroStage;
+  CO.DataParallel = W.DP;
+  CO.ZeroStage = W.Zero;
+  if (W.PP < 1)
+    return makeError("--pp=0: the number of pipeline stages must be at least "
+                     "1");
+  if (is_contained(MicroBatches, 0u))
+    return makeError("--micro-batches=0: give at least 1");
+  if (W.PP > 1 && RunMode != Mode::Train)
+    return makeError("--pp models the 1F1B training schedule; it does not "
+                     "combine with --mode=infer");
+  CO.PipelineParallel = W.PP;
+  CO.MicroBatches = W.MicroBatches;
   if (!Gpu.empty()) {
     Expected<uint64_t> Bytes = parseGpu(Gpu);
     if (!Bytes)
@@ -443,14 +656,37 @@ Expected<CostOptions> buildCostOptions() {
   return CO;
 }
 
+/// Flags that do not apply to the mode, said rather than dropped silently.
+Error warnUnusedCostFlags(Diagnostics &Diags) {
+  if (RunMode == Mode::Infer &&
+      (RecipeName.getNumOccurrences() || OptimizerName.getNumOccurrences()))
+    if (Error E = Diags.warn("--recipe and --optimizer price training; "
+                             "serving prices the model as stored (override "
+                             "with --weight-dtype, --activation-dtype, "
+                             "--kv-dtype)"))
+      return E;
+  if (RunMode == Mode::Train && !KVDType.empty())
+    return Diags.warn("--kv-dtype prices the KV cache of serving; it does "
+                      "not apply to --mode train");
+  return Error::success();
+}
+
 /// The analysis options; the activation dtype comes from the cost options
 /// (the recipe's, or --activation-dtype).
-Expected<AnalysisOptions> buildAnalysisOptions(const CostOptions &CO) {
+Expected<AnalysisOptions> buildAnalysisOptions(const CostOptions &CO,
+                                               const WhatIf &W) {
   AnalysisOptions AO;
   AO.Strict = Strict;
   AO.Kind = GraphKindOpt;
   AO.Fusion = !AsWritten;
   AO.FreezeRegex = Freeze;
+  AO.TrainableRegex = Trainable;
+  if (!Lora.empty()) {
+    auto L = parseLoraSpec(Lora);
+    if (!L)
+      return prefixError("--lora: ", L.takeError());
+    AO.Lora = *L;
+  }
   AO.Loss = Loss;
   AO.LossOutput = LossOutput;
   AO.LossUpcast = LossUpcast;
@@ -471,20 +707,20 @@ Expected<AnalysisOptions> buildAnalysisOptions(const CostOptions &CO) {
     AO.AutocastDType =
         AutocastDType == "bf16" ? DType::BFloat16 : DType::Float16;
   }
-  AO.Checkpoint = Checkpoint;
+  AO.Checkpoint = W.Checkpoint;
   AO.CheckpointLayers = CheckpointLayers;
-  AO.Attention = Attention;
-  if (TensorParallel < 1)
+  AO.Attention = W.Attention;
+  if (W.TP < 1)
     return makeError("--tp=0: the tensor-parallel degree must be at least 1");
-  if (SequenceParallel && TensorParallel < 2)
+  if (SequenceParallel && W.TP < 2)
     return makeError("--sp splits over the --tp ranks; give --tp=N with N "
                      "> 1");
-  AO.TensorParallel = TensorParallel;
+  AO.TensorParallel = W.TP;
   AO.SequenceParallel = SequenceParallel;
-  if (AsWritten && Attention == AttentionKernel::Flash)
+  if (AsWritten && W.Attention == AttentionKernel::Flash)
     return makeError("--attention=flash fuses the attention core; it does "
                      "not combine with --as-written");
-  if (!CheckpointLayers.empty() && Checkpoint == CheckpointPolicy::None)
+  if (!CheckpointLayers.empty() && W.Checkpoint == CheckpointPolicy::None)
     return makeError("--checkpoint-layers needs --checkpoint=selective or "
                      "--checkpoint=full");
   if (Error E = AO.validate())
@@ -492,10 +728,13 @@ Expected<AnalysisOptions> buildAnalysisOptions(const CostOptions &CO) {
   return AO;
 }
 
-ReportOptions buildReportOptions() {
+Expected<ReportOptions> buildReportOptions() {
   ReportOptions RO;
   RO.Format = ReportFormat;
-  RO.TopNodes = TopNodes;
+  Expected<int64_t> N = parseIntFlag("-n", TopNodes, 0);
+  if (!N)
+    return N.takeError();
+  RO.TopNodes = static_cast<unsigned>(std::min<int64_t>(*N, UINT32_MAX));
   return RO;
 }
 
@@ -503,6 +742,9 @@ ReportOptions buildReportOptions() {
 /// What ("output", "trace") names it in the error.
 Expected<std::unique_ptr<ToolOutputFile>> openOutput(StringRef Path,
                                                      StringRef What) {
+  if (Path != "-" && sys::fs::equivalent(Path, inputPath()))
+    return makeError("the " + What + " file '" + Path +
+                     "' is the model itself; refusing to overwrite it");
   std::error_code EC;
   auto File = std::make_unique<ToolOutputFile>(Path, EC, sys::fs::OF_None);
   if (EC)
@@ -561,14 +803,24 @@ private:
 /// One run of the tool: the input, its warnings, its timers, and the
 /// libraries' options as the run builds them.
 struct ToolRun {
-  std::string File =
-      InputFile == "-" ? std::string("<stdin>") : InputFile.getValue();
+  std::string File = inputPath() == "-" ? std::string("<stdin>") : inputPath();
   Diagnostics Diags;
   StageTimers Timers{TimePasses};
   LoadOptions Load;
+  /// The options of the run in progress: one of Variants.
   AnalysisOptions Analysis;
   CostOptions Cost;
+  ReportOptions Report;
+  /// --trace's file, opened before the run, kept when it succeeds.
+  std::unique_ptr<ToolOutputFile> Trace;
   std::unique_ptr<ParsedModel> Parsed;
+  /// --html: opened before any work, kept on success.
+  std::unique_ptr<ToolOutputFile> Html;
+  /// Each combination of the what-if lists, and its options.
+  std::vector<WhatIf> WhatIfs;
+  std::vector<std::pair<AnalysisOptions, CostOptions>> Variants;
+  /// --diff: the other model.
+  std::unique_ptr<ParsedModel> ParsedB;
 
   ToolRun() { Diags.Strict = Strict; }
 
@@ -590,7 +842,7 @@ struct ToolRun {
   /// Reads the model (once for every binding).
   Error parse() {
     Timer *T = Timers.start("parse", "parse");
-    auto P = ParsedModel::parse(InputFile, Load);
+    auto P = ParsedModel::parse(inputPath(), Load);
     StageTimers::stop(T);
     if (!P)
       return describeLoadError(P.takeError());
@@ -598,10 +850,26 @@ struct ToolRun {
     return Error::success();
   }
 
-  /// The IR for Load's binding.
-  Expected<std::unique_ptr<Model>> build(StringRef TimerDesc) {
+  /// Reads the model of --diff, unless it is the input (parsed once; B's
+  /// runs then build from the input's parse).
+  Error parseB() {
+    if (DiffWith == inputPath())
+      return Error::success();
+    Timer *T = Timers.start("parse", "parse (--diff)");
+    auto P = ParsedModel::parse(DiffWith, Load);
+    StageTimers::stop(T);
+    if (!P)
+      return prefixError("--diff " + DiffWith + ": ",
+                         describeLoadError(P.takeError()));
+    ParsedB = std::move(*P);
+    return Error::success();
+  }
+
+  /// The IR for Load's binding (of the input, or of From).
+  Expected<std::unique_ptr<Model>> build(StringRef TimerDesc,
+                                         const ParsedModel *From = nullptr) {
     Timer *T = Timers.start("build", TimerDesc);
-    auto M = Parsed->build(Load, Diags);
+    auto M = (From ? From : Parsed.get())->build(Load, Diags);
     StageTimers::stop(T);
     if (!M)
       return describeLoadError(M.takeError());
@@ -610,18 +878,33 @@ struct ToolRun {
 
   Error analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS,
                 const TimelineResult::Fit *Searched = nullptr,
-                const CostResult *WithFormula = nullptr);
+                const CostResult *WithFormula = nullptr,
+                function_ref<bool(const CostContext &)> Accept = nullptr,
+                bool *Accepted = nullptr);
   Error formula(ArrayRef<PipelineStep> Steps, raw_ostream &OS);
   Error fit(ArrayRef<PipelineStep> Steps, raw_ostream &OS);
   Error sweep(ArrayRef<Binding> Bindings, ArrayRef<PipelineStep> Steps,
               raw_ostream &OS);
+  Error diff(ArrayRef<Binding> Bindings, ArrayRef<PipelineStep> Steps,
+             raw_ostream &OS);
+  /// One run of Load's binding with variant V, summarised.
+  Expected<SweepPoint> point(size_t V, ArrayRef<PipelineStep> Steps,
+                             const ParsedModel *From = nullptr);
+  void useVariant(size_t V) {
+    Analysis = Variants[V].first;
+    Cost = Variants[V].second;
+  }
 };
 
 /// One binding: Steps, then the IR, the report and the trace as the flags
 /// ask.
+/// With Accept: nothing is printed unless it accepts the run (*Accepted
+/// says which).
 Error ToolRun::analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS,
                        const TimelineResult::Fit *Searched,
-                       const CostResult *WithFormula) {
+                       const CostResult *WithFormula,
+                       function_ref<bool(const CostContext &)> Accept,
+                       bool *Accepted) {
   auto M = build("build IR, bind dims");
   if (!M)
     return M.takeError();
@@ -629,6 +912,11 @@ Error ToolRun::analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS,
   PassManager PM(Ctx, Timers.instrumentation());
   if (Error E = PM.runPipeline(Steps, OS))
     return E;
+  if (Accept) {
+    *Accepted = Accept(Ctx);
+    if (!*Accepted)
+      return Error::success();
+  }
   if (WithFormula) {
     Ctx.Cost.FormulaLayer = WithFormula->FormulaLayer;
     Ctx.Cost.FormulaPerLayer = WithFormula->FormulaPerLayer;
@@ -642,36 +930,68 @@ Error ToolRun::analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS,
     printIR(*Ctx.M.Main, OS);
   if (!PrintIR && Passes.empty()) {
     Timer *T = Timers.start("report", "report views");
-    printReport(Ctx, buildReportOptions(), OS);
+    printReport(Ctx, Report, OS);
+    if (Html)
+      writeHtml(Ctx, Html->os());
     StageTimers::stop(T);
   }
-  if (TraceFile.empty())
-    return Error::success();
-  auto Trace = openOutput(TraceFile, "trace");
-  if (!Trace)
-    return Trace.takeError();
-  writeTrace(Ctx, (*Trace)->os());
-  (*Trace)->keep();
+  if (Trace)
+    writeTrace(Ctx, Trace->os());
   return Error::success();
 }
 
-/// Every binding through every pass (Steps, the default pipeline), one
-/// summary row each.
+Expected<SweepPoint> ToolRun::point(size_t V, ArrayRef<PipelineStep> Steps,
+                                    const ParsedModel *From) {
+  useVariant(V);
+  auto M = build("build IR, bind dims (per binding)", From);
+  if (!M)
+    return M.takeError();
+  CostContext Ctx(**M, Analysis, Cost, Diags);
+  PassManager PM(Ctx, Timers.instrumentation());
+  if (Error E = PM.runPipeline(Steps, nulls()))
+    return std::move(E);
+  SweepPoint P = makeSweepPoint(Ctx);
+  P.Options = WhatIfs[V].Columns;
+  return std::move(P);
+}
+
+/// Every binding and every combination of the what-if lists through every
+/// pass (Steps, the default pipeline), one summary row each.
 Error ToolRun::sweep(ArrayRef<Binding> Bindings, ArrayRef<PipelineStep> Steps,
                      raw_ostream &OS) {
   std::vector<SweepPoint> Points;
-  for (const Binding &B : Bindings) {
-    Load.Dims = B;
-    auto M = build("build IR, bind dims (per binding)");
-    if (!M)
-      return M.takeError();
-    CostContext Ctx(**M, Analysis, Cost, Diags);
-    PassManager PM(Ctx, Timers.instrumentation());
-    if (Error E = PM.runPipeline(Steps, nulls()))
-      return E;
-    Points.push_back(makeSweepPoint(Ctx));
-  }
+  for (const Binding &B : Bindings)
+    for (size_t V = 0; V < Variants.size(); ++V) {
+      Load.Dims = B;
+      auto P = point(V, Steps);
+      if (!P)
+        return P.takeError();
+      Points.push_back(std::move(*P));
+    }
   printSweep(Points, ReportFormat, OS);
+  return Error::success();
+}
+
+/// --diff: the input with the first point, the other model with the second
+/// (or the only one).
+Error ToolRun::diff(ArrayRef<Binding> Bindings, ArrayRef<PipelineStep> Steps,
+                    raw_ostream &OS) {
+  std::vector<std::pair<size_t, size_t>> Points; // (binding, variant)
+  for (size_t B = 0; B < Bindings.size(); ++B)
+    for (size_t V = 0; V < Variants.size(); ++V)
+      Points.emplace_back(B, V);
+  std::pair<size_t, size_t> PA = Points.front(), PB = Points.back();
+  Load.Dims = Bindings[PA.first];
+  auto A = point(PA.second, Steps);
+  if (!A)
+    return A.takeError();
+  Load.Dims = Bindings[PB.first];
+  auto B = point(PB.second, Steps, ParsedB.get());
+  if (!B)
+    return prefixError("--diff " + DiffWith + ": ", B.takeError());
+  printDiff(DiffSide{File, std::move(*A)},
+            DiffSide{ParsedB ? DiffWith.getValue() : File, std::move(*B)},
+            ReportFormat, OS);
   return Error::success();
 }
 
@@ -716,12 +1036,30 @@ Error ToolRun::formula(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
   return analyse(Steps, OS, nullptr, &F);
 }
 
-/// --fit DIM: the largest value of DIM whose peak fits the GPU, found by
-/// doubling then bisection (the peak grows with a batch or sequence dim),
-/// each probe from the model parsed once; then the report of that value.
+/// Each step's live bytes, in order.
+std::vector<uint64_t> stepTotals(const CostContext &Ctx) {
+  std::vector<uint64_t> T;
+  for (const TimelineStep &S : Ctx.Timeline.Steps)
+    T.push_back(S.total());
+  return T;
+}
+
+/// --fit DIM: the largest value of DIM whose peak fits the GPU, each probe
+/// from the model parsed once; then the report of that value. First the
+/// quadratic model of the timeline (StepQuadratics) from runs at 1, 2 and
+/// 3, trusted only when the report's run at its answer matches it step for
+/// step and it predicts the next value does not fit: 4 runs in all. When
+/// the model fails, doubling then bisection over runs (the peak grows with
+/// a batch or sequence dim), reusing the runs already made.
 Error ToolRun::fit(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
   const Binding Base = Load.Dims;
+  const int64_t Cap = int64_t(1) << 24;     // the largest value tried
+  std::map<int64_t, bool> Known;            // the runs made: value -> fits
+  std::vector<std::vector<uint64_t>> First; // step totals at 1, 2, 3
   auto Fits = [&](int64_t V) -> Expected<bool> {
+    auto It = Known.find(V);
+    if (It != Known.end())
+      return It->second;
     Load.Dims = Base;
     Load.Dims.emplace_back(FitDim, V);
     auto M = build("build IR, bind dims (per --fit probe)");
@@ -730,9 +1068,56 @@ Error ToolRun::fit(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
     CostContext Ctx(**M, Analysis, Cost, Diags);
     if (Error E = runPipeline(Ctx, Timers.instrumentation()))
       return std::move(E);
-    return Ctx.Timeline.FitResult && Ctx.Timeline.FitResult->Fits;
+    if (V == int64_t(First.size()) + 1)
+      First.push_back(stepTotals(Ctx));
+    return Known[V] = Ctx.Timeline.FitResult && Ctx.Timeline.FitResult->Fits;
   };
-  const int64_t Cap = int64_t(1) << 24; // the largest value tried
+  TimelineResult::Fit Searched;
+  Searched.Dim = FitDim;
+  auto Report = [&](int64_t Max, function_ref<bool(const CostContext &)> Accept,
+                    bool *Accepted) {
+    Searched.Max = Max;
+    Load.Dims = Base;
+    Load.Dims.emplace_back(FitDim, std::max<int64_t>(Max, 1));
+    return analyse(Steps, OS, &Searched, nullptr, Accept, Accepted);
+  };
+
+  // The model, where its checks can hold back the report (no printer
+  // passes or IR printed before the check).
+  if (Passes.empty() && !PrintIR) {
+    int64_t Known3 = 0; // the largest of 1, 2, 3 known to fit
+    for (int64_t V = 1; V <= 3; ++V) {
+      Expected<bool> F = Fits(V);
+      if (!F)
+        return F.takeError();
+      if (!*F)
+        return Report(Known3, nullptr, nullptr); // decided by the runs
+      Known3 = V;
+    }
+    Optional<StepQuadratics> Q =
+        StepQuadratics::fit(First[0], First[1], First[2]);
+    int64_t Guess = Q ? Q->largest(Cost.GpuBytes, Cap) : 0;
+    if (Guess == 3) { // the next value is a run of its own
+      Expected<bool> F = Fits(4);
+      if (!F)
+        return F.takeError();
+      if (!*F)
+        return Report(3, nullptr, nullptr);
+    } else if (Guess > 3) {
+      bool Accepted = false;
+      auto Check = [&](const CostContext &Ctx) {
+        bool Fit = Ctx.Timeline.FitResult && Ctx.Timeline.FitResult->Fits;
+        Known[Guess] = Fit;
+        return Fit && Q->matches(Guess, stepTotals(Ctx)) &&
+               (Guess == Cap || !Q->fitsAt(Guess + 1, Cost.GpuBytes));
+      };
+      if (Error E = Report(Guess, Check, &Accepted))
+        return E;
+      if (Accepted)
+        return Error::success();
+    }
+  }
+
   int64_t Lo = 0, Hi = 1; // Lo fits (0: nothing does), Hi is to be tried
   while (Hi <= Cap) {
     Expected<bool> F = Fits(Hi);
@@ -750,12 +1135,7 @@ Error ToolRun::fit(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
       return F.takeError();
     (*F ? Lo : Hi) = Mid;
   }
-  TimelineResult::Fit Searched;
-  Searched.Dim = FitDim;
-  Searched.Max = Lo;
-  Load.Dims = Base;
-  Load.Dims.emplace_back(FitDim, std::max<int64_t>(Lo, 1));
-  return analyse(Steps, OS, &Searched);
+  return Report(Lo, nullptr, nullptr);
 }
 
 //===----------------------------------------------------------------------===//
@@ -806,28 +1186,113 @@ std::string describeGpus() {
   return S + "or a size (24GiB, 24GB)";
 }
 
+/// "f32 (32-bit float), ..., nf4 (...)".
+std::string describeFormats(StringRef Lead) {
+  std::string S = Lead.str();
+  ListSeparator LS;
+  for (const StorageFormat &F : storageFormats())
+    S += (StringRef(LS) + F.Name + " (" + F.Description + ")").str();
+  return S;
+}
+
 std::string describeRecipeTerms() {
   return "Override one recipe term, bytes per parameter: " +
          join(recipeTermKeys(), ", ") + " (repeatable)";
 }
 
-void parseCommandLine(int Argc, char **Argv) {
+constexpr const char *Usage =
+    "USAGE: vram-opt MODEL [--dim NAME=VALUE ...] [options]\n";
+
+constexpr const char *Examples = R"(
+EXAMPLES:
+  Does a training step fit, and where does the memory go:
+    vram-opt model.onnx --dim batch=8 --dim seq=1024 --loss cross-entropy --gpu L4
+  The largest batch that fits an 80 GB GPU:
+    vram-opt model.onnx --dim seq=2048 --gpu H100-80GB --fit batch
+  What-ifs: checkpointing, flash attention, tensor parallelism, ZeRO:
+    vram-opt model.onnx --dim batch=8 --dim seq=4096 --checkpoint selective --attention flash --tp 4 --dp 8 --zero 1
+  Fine-tuning with LoRA on a 4-bit base (QLoRA):
+    vram-opt model.onnx --dim batch=4 --dim seq=512 --lora 'r=16,targets=.*(q|v)_proj.*' --weight-dtype nf4
+  Serving one decode step with an int8 KV cache:
+    vram-opt decoder.onnx --mode infer --dim batch=16 --dim past=4095 --kv-dtype int8
+  A sweep, as JSON:
+    vram-opt model.onnx --dim batch=1,2,4,8 --dim seq=512 --format json
+
+Sizes are bytes, or with a unit: K, M, G, T and KiB, MiB, GiB, TiB are
+powers of 1024; KB, MB, GB, TB powers of 1000 (2G = 2GiB = 2147483648).
+Documentation: README.md and docs/ (memory.md, planning.md, frontend.md).
+)";
+
+/// LLVM's parse errors (written to Text) worded as the tool's: "vram-opt:
+/// error: unknown option '--dimm'; did you mean '--dim'?".
+void reportParseErrors(StringRef Text, StringRef ProgramName) {
+  SmallVector<StringRef, 4> Lines;
+  Text.split(Lines, '\n', -1, /*KeepEmpty=*/false);
+  std::string Pending;
+  auto Flush = [&]() {
+    if (!Pending.empty())
+      WithColor::error(errs(), "vram-opt") << Pending << '\n';
+    Pending.clear();
+  };
+  for (StringRef L : Lines) {
+    L.consume_front(ProgramName);
+    L.consume_front(": ");
+    L = L.trim();
+    StringRef Arg;
+    if (L.consume_front("Unknown command line argument '")) {
+      Flush();
+      Pending =
+          ("unknown option '" + L.split('\'').first + "' (see vram-opt --help)")
+              .str();
+    } else if (L.startswith("Did you mean") && !Pending.empty()) {
+      Pending += "; did" + L.drop_front(3).str();
+    } else {
+      Flush();
+      Pending = L.str();
+    }
+  }
+  Flush();
+}
+
+/// Parses the flags; false (the errors printed) when they are wrong.
+bool parseCommandLine(int Argc, char **Argv) {
   // The options keep a reference to their help.
   static const std::string RecipeHelp = describeRecipes(),
                            OptimizerHelp = describeOptimizers(),
                            RecipeTermHelp = describeRecipeTerms(),
-                           GpuHelp = describeGpus();
+                           GpuHelp = describeGpus(),
+                           WeightHelp = describeFormats(
+                               "Store the weights in FORMAT: serving, every "
+                               "weight (default: as stored); training, the "
+                               "frozen ones (a quantised base, QLoRA): "),
+                           KVHelp = describeFormats(
+                               "Serving: store the KV cache (past and "
+                               "present keys and values) in FORMAT (default: "
+                               "as stored): ");
   RecipeName.setDescription(RecipeHelp);
   OptimizerName.setDescription(OptimizerHelp);
   RecipeTerms.setDescription(RecipeTermHelp);
   Gpu.setDescription(GpuHelp);
+  WeightDType.setDescription(WeightHelp);
+  KVDType.setDescription(KVHelp);
+  static cl::extrahelp ExampleHelp(Examples);
   cl::HideUnrelatedOptions(ToolCat);
-  cl::ParseCommandLineOptions(
+  cl::SetVersionPrinter([](raw_ostream &OS) {
+    OS << "vram-opt " << VRAM_OPT_VERSION << "\n  built with LLVM "
+       << VRAM_LLVM_VERSION << ", ONNX " << VRAM_ONNX_VERSION << '\n';
+  });
+  std::string Errors;
+  raw_string_ostream ErrorStream(Errors);
+  bool OK = cl::ParseCommandLineOptions(
       Argc, Argv,
       "vram-opt: accelerator memory analysis of ONNX transformer models\n\n"
       "  Reads an ONNX model (binary .onnx, textual .onnxtxt, .textproto; '-'\n"
       "  for stdin), binds symbolic dims, propagates shapes and reports where\n"
-      "  the memory of training or serving it goes.\n");
+      "  the memory of training or serving it goes.\n",
+      &ErrorStream);
+  if (!OK)
+    reportParseErrors(ErrorStream.str(), sys::path::filename(Argv[0]));
+  return OK;
 }
 
 int listPasses() {
@@ -840,13 +1305,24 @@ int listPasses() {
 
 int runVramOpt(int Argc, char **Argv) {
   InitLLVM X(Argc, Argv);
-  parseCommandLine(Argc, Argv);
+  // No argument on a terminal: the usage, not a silent wait on stdin.
+  if (Argc == 1 && sys::Process::StandardInIsUserInput()) {
+    errs() << Usage
+           << "Reads the model from standard input when MODEL is '-'.\n"
+              "Run 'vram-opt --help' for the options and examples.\n";
+    return 1;
+  }
+  if (!parseCommandLine(Argc, Argv))
+    return 1;
   if (ListPasses)
     return listPasses();
 
   // Each check in the order the run reaches it: the flags the load needs,
   // the model, the other flags, the output, then each binding.
   ToolRun Run;
+  if (InputFiles.size() > 1)
+    return Run.fail(
+        makeError("one model per run; also given: '" + InputFiles[1] + "'"));
   if (!OpRules.empty()) {
     // Errors name the rule file and line: "FILE:LINE: what".
     auto Buf = MemoryBuffer::getFile(OpRules);
@@ -866,38 +1342,83 @@ int runVramOpt(int Argc, char **Argv) {
   auto Steps = parsePassesFlag();
   if (!Steps)
     return Run.fail(Steps.takeError());
-  if (Error E = checkSweepFlags(*Bindings))
+  Run.WhatIfs = parseWhatIfs();
+  if (Error E = checkSweepFlags(*Bindings, Run.WhatIfs.size()))
     return Run.fail(std::move(E));
-  if (Error E = checkFitFlags(*Bindings))
+  if (Error E = checkFitFlags(*Bindings, Run.WhatIfs.size()))
     return Run.fail(std::move(E));
+  if (!HtmlFile.empty()) {
+    if (Bindings->size() > 1)
+      return Run.fail(makeError("--html writes the report of one binding; it "
+                                "does not combine with a sweep"));
+    if (PrintIR || !Passes.empty())
+      return Run.fail(makeError("--html writes the report; it does not "
+                                "combine with --print-ir or --passes"));
+    if (HtmlFile == "-" && OutputFile == "-")
+      return Run.fail(makeError("--html - and the report would both go to "
+                                "standard output; write the report with -o "
+                                "FILE"));
+  }
   auto Load = buildLoadOptions(Bindings->front());
   if (!Load)
     return Run.fail(Load.takeError());
   Run.Load = std::move(*Load);
-  if (Error E = Run.parse())
-    return Run.fail(std::move(E));
-  auto Cost = buildCostOptions();
-  if (!Cost)
-    return Run.fail(Cost.takeError());
-  Run.Cost = std::move(*Cost);
-  auto Analysis = buildAnalysisOptions(Run.Cost);
-  if (!Analysis)
-    return Run.fail(Analysis.takeError());
-  Run.Analysis = std::move(*Analysis);
+  auto Report = buildReportOptions();
+  if (!Report)
+    return Run.fail(Report.takeError());
+  Run.Report = std::move(*Report);
+  // The outputs are opened before any work, so that a path that cannot be
+  // written fails at once; neither is kept unless the run succeeds.
   auto Out = openOutput(OutputFile, "output");
   if (!Out)
     return Run.fail(Out.takeError());
+  if (!TraceFile.empty()) {
+    auto Trace = openOutput(TraceFile, "trace");
+    if (!Trace)
+      return Run.fail(Trace.takeError());
+    Run.Trace = std::move(*Trace);
+  }
+  if (!HtmlFile.empty()) {
+    auto Html = openOutput(HtmlFile, "HTML");
+    if (!Html)
+      return Run.fail(Html.takeError());
+    Run.Html = std::move(*Html);
+  }
+  if (Error E = Run.parse())
+    return Run.fail(std::move(E));
+  if (!DiffWith.empty())
+    if (Error E = Run.parseB())
+      return Run.fail(std::move(E));
+  if (Error E = warnUnusedCostFlags(Run.Diags))
+    return Run.fail(std::move(E));
+  // Every combination's options are checked before the first run.
+  for (const WhatIf &W : Run.WhatIfs) {
+    auto Cost = buildCostOptions(W);
+    if (!Cost)
+      return Run.fail(Cost.takeError());
+    auto Analysis = buildAnalysisOptions(*Cost, W);
+    if (!Analysis)
+      return Run.fail(Analysis.takeError());
+    Run.Variants.emplace_back(std::move(*Analysis), std::move(*Cost));
+  }
+  Run.useVariant(0);
 
-  Error E = Bindings->size() > 1 ? Run.sweep(*Bindings, *Steps, (*Out)->os())
-            : !FitDim.empty()    ? Run.fit(*Steps, (*Out)->os())
-            : Formula            ? Run.formula(*Steps, (*Out)->os())
-                                 : Run.analyse(*Steps, (*Out)->os());
+  bool Sweep = Bindings->size() > 1 || Run.Variants.size() > 1;
+  Error E = !DiffWith.empty() ? Run.diff(*Bindings, *Steps, (*Out)->os())
+            : Sweep           ? Run.sweep(*Bindings, *Steps, (*Out)->os())
+            : !FitDim.empty() ? Run.fit(*Steps, (*Out)->os())
+            : Formula         ? Run.formula(*Steps, (*Out)->os())
+                              : Run.analyse(*Steps, (*Out)->os());
   if (E)
     return Run.fail(std::move(E));
   // The report first, then the warnings (stdout is buffered, stderr not).
   (*Out)->os().flush();
   Run.printWarnings();
   (*Out)->keep();
+  if (Run.Trace)
+    Run.Trace->keep();
+  if (Run.Html)
+    Run.Html->keep();
   return 0;
 }
 

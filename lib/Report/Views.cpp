@@ -2,6 +2,7 @@
 
 #include "vram/Report/Views.h"
 #include "vram/Cost/Liveness.h"
+#include "vram/Report/Table.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -39,14 +40,41 @@ std::string withCommas(uint64_t N) {
   return R;
 }
 
-/// The op as priced: the kernel for a fused group's last node.
-std::string pricedOp(const CostContext &Ctx, const Node &N) {
+/// The op as priced: the kernel for a fused group's last node; then
+/// shorter spellings for a narrow column (the kernel without its pattern,
+/// the op without its domain).
+std::vector<std::string> pricedOp(const CostContext &Ctx, const Node &N) {
+  std::vector<std::string> Alts;
   auto It = Ctx.Fusion.GroupOf.find(&N);
   if (It != Ctx.Fusion.GroupOf.end()) {
     const FusedGroup &G = Ctx.Fusion.Groups[It->second];
-    return N.qualifiedOp() + " [" + G.Kernel + ": " + G.Pattern + "]";
+    Alts.push_back(N.qualifiedOp() + " [" + G.Kernel + ": " + G.Pattern + "]");
+    Alts.push_back(N.qualifiedOp() + " [" + G.Kernel + "]");
+    if (!N.Domain.empty())
+      Alts.push_back(N.OpType + " [" + G.Kernel + "]");
+    return Alts;
   }
-  return N.qualifiedOp();
+  Alts.push_back(N.qualifiedOp());
+  if (!N.Domain.empty())
+    Alts.push_back(N.OpType);
+  return Alts;
+}
+
+LinePiece text(std::string S) { return {std::move(S), false}; }
+LinePiece name(std::string S) { return {std::move(S), true}; }
+
+std::string stepName(const TimelineStep &S) {
+  return S.N ? S.N->displayName() : std::string("(optimizer step)");
+}
+
+/// "Peak: 1.17 GiB (1,256,000,000 B) in backward at NODE", wrapped.
+std::string peakLine(const CostContext &Ctx, unsigned Width) {
+  const TimelineResult &R = Ctx.Timeline;
+  const TimelineStep &P = R.Steps[R.PeakStep];
+  return wrapText("Peak: " + formatBytes(R.PeakBytes) + " (" +
+                      withCommas(R.PeakBytes) + " B) in " + phaseName(P.Phase) +
+                      " at " + stepName(P),
+                  Width, 2);
 }
 
 //===----------------------------------------------------------------------===//
@@ -59,71 +87,102 @@ public:
 
   void printText(raw_ostream &OS) const override {
     const CostResult &C = Ctx.Cost;
+    const unsigned Width = reportWidth();
     printFitLine(OS);
-    OS << "vram-opt: " << Ctx.M.Path << '\n';
+    OS << wrapText("vram-opt: " + Ctx.M.Path, Width, 2) << '\n';
     // Serving has no optimizer: the header does not name one.
-    OS << "mode " << modeName(C.RunMode) << ", recipe " << C.Recipe;
+    std::string Mode = "mode " + std::string(modeName(C.RunMode));
     if (C.RunMode == Mode::Train)
-      OS << ", optimizer " << C.Optimizer;
+      Mode += ", recipe " + C.Recipe + ", optimizer " + C.Optimizer;
+    else
+      Mode += ", weights " + C.Terms.front().Name.substr(8) + ", activations " +
+              (C.ActivationType == DType::Undefined
+                   ? std::string("(as stored)")
+                   : "(" + dtypeName(C.ActivationType).str() + ")") +
+              ", kv cache " +
+              (C.KVFormat ? "(" + std::string(C.KVFormat->Name) + ")"
+                          : std::string("(as stored)"));
     if (!Ctx.M.DimBindings.empty()) {
-      OS << ", dims";
+      Mode += ", dims";
       for (const auto &KV : Ctx.M.DimBindings)
-        OS << ' ' << KV.first << '=' << KV.second;
+        Mode += " " + KV.first + "=" + std::to_string(KV.second);
     }
-    OS << '\n';
+    OS << wrapText(Mode, Width, 2) << '\n';
     if (Ctx.BackwardGraph)
-      OS << "backward graph (" << Ctx.GraphKindReason
-         << "): priced by liveness as written, not differentiated again\n";
+      OS << wrapText("backward graph (" + Ctx.GraphKindReason +
+                         "): priced by liveness as written, not "
+                         "differentiated again",
+                     Width, 2)
+         << '\n';
     printHeadline(OS);
     OS << "\nParameters: " << withCommas(C.ParamCount) << " ("
        << withCommas(C.TrainableCount) << " trainable)\n";
-    OS << fmt::format("  {:<36} {:>11} {:>14}\n", "term", "bytes/param",
-                      "bytes");
+    TextTable Terms;
+    Terms.column("term", TextTable::Kind::Name, 20)
+        .column("bytes/param", TextTable::Kind::Number)
+        .column("bytes", TextTable::Kind::Bytes);
     double PerParam = 0;
     for (const RecipeTerm &T : C.Terms) {
       if (T.BytesPerParam == 0)
         continue;
       PerParam += T.BytesPerParam;
-      bool Weights = &T == &C.Terms.front();
-      uint64_t N = Weights ? C.ParamCount : C.TrainableCount;
-      OS << fmt::format(
-          "  {:<36} {:>11.2f} {:>14}\n", T.Name, T.BytesPerParam,
-          formatBytes(static_cast<uint64_t>(T.BytesPerParam * N)));
+      Terms.row({T.Name, fmt::format("{:.2f}", T.BytesPerParam),
+                 TextTable::Cell::bytes(T.Bytes)});
     }
     if (C.BufferBytes)
-      OS << fmt::format("  {:<36} {:>11} {:>14}\n",
-                        "buffers (non-trainable, as stored)", "",
-                        formatBytes(C.BufferBytes));
-    OS << fmt::format(
-        "  {:<36} {:>11.2f} {:>14}\n", "total", PerParam,
-        formatBytes(C.Parameters + C.Gradients + C.OptimizerState));
-    OS << "\nTotals\n";
-    auto Row = [&](StringRef Name, uint64_t B) {
-      OS << fmt::format("  {:<20} {:>14} {:>20}\n", Name.str(), formatBytes(B),
-                        withCommas(B));
+      Terms.row({"buffers (non-trainable, as stored)", TextTable::Cell(),
+                 TextTable::Cell::bytes(C.BufferBytes)});
+    Terms.row({"total", fmt::format("{:.2f}", PerParam),
+               TextTable::Cell::bytes(C.Parameters + C.Gradients +
+                                      C.OptimizerState)});
+    Terms.print(OS, Width);
+    // Each table: the name, the size in one unit, the exact bytes.
+    auto sizes = [](StringRef Heading) {
+      TextTable T;
+      T.column(Heading, TextTable::Kind::Name, 20)
+          .column("size", TextTable::Kind::Bytes)
+          .column("bytes", TextTable::Kind::Number);
+      return T;
     };
-    Row("parameters", C.Parameters);
-    Row("gradients", C.Gradients);
-    Row("optimizer_state", C.OptimizerState);
-    Row(C.RunMode == Mode::Train ? "activations (saved)" : "activations (peak)",
+    auto Row = [](TextTable &T, StringRef Name, uint64_t B) {
+      T.row({Name.str(), TextTable::Cell::bytes(B), withCommas(B)});
+    };
+    OS << "\nTotals\n";
+    TextTable Totals = sizes("category");
+    Row(Totals, "parameters", C.Parameters);
+    Row(Totals, "gradients", C.Gradients);
+    Row(Totals, "optimizer_state", C.OptimizerState);
+    Row(Totals,
+        C.RunMode == Mode::Train ? "activations (saved)" : "activations (peak)",
         C.Activations);
-    Row("overhead", C.Overhead);
+    Row(Totals, "overhead", C.Overhead);
+    Totals.print(OS, Width);
     OS << "\nActivations by dtype\n";
+    TextTable ByDType = sizes("dtype");
     for (const auto &KV : C.ActivationsByDType)
-      Row(KV.first, KV.second);
+      Row(ByDType, KV.first, KV.second);
+    ByDType.print(OS, Width);
     if (C.RunMode == Mode::Infer && C.WorkingSetPeakNode)
-      OS << "  peak at " << describeNode(*C.WorkingSetPeakNode) << '\n';
+      OS << wrapText("  peak at " + describeNode(*C.WorkingSetPeakNode), Width,
+                     4)
+         << '\n';
     if (!C.FormulaTotal.empty()) {
       OS << "\nFormula (bytes)\n";
       if (!C.FormulaLayer.empty())
-        OS << "  per layer (" << C.FormulaLayer << "): " << C.FormulaPerLayer
+        OS << wrapText("  per layer (" + C.FormulaLayer +
+                           "): " + C.FormulaPerLayer,
+                       Width, 4)
            << '\n';
-      OS << "  total: " << C.FormulaTotal << '\n';
+      OS << wrapText("  total: " + C.FormulaTotal, Width, 4) << '\n';
     }
     if (!Ctx.Unpriced.empty() || C.UnpricedTensors)
-      OS << "\nUnpriced: " << Ctx.Unpriced.size()
-         << " tensors without a concrete shape, " << C.UnpricedTensors
-         << " of them counted above as 0 bytes\n";
+      OS << '\n'
+         << wrapText("Unpriced: " + std::to_string(Ctx.Unpriced.size()) +
+                         " tensors without a concrete shape, " +
+                         std::to_string(C.UnpricedTensors) +
+                         " of them counted above as 0 bytes",
+                     Width, 2)
+         << '\n';
   }
 
   /// --gpu: "fits on GPU (SIZE): peak P at PHASE NODE, H headroom" or
@@ -136,14 +195,15 @@ public:
     const TimelineStep &P = R.Steps[R.PeakStep];
     uint64_t Margin = static_cast<uint64_t>(
         F.HeadroomBytes < 0 ? -F.HeadroomBytes : F.HeadroomBytes);
-    OS << (F.Fits ? "fits" : "does not fit") << " on " << F.Gpu << " ("
-       << formatBytes(F.GpuBytes) << "): peak " << formatBytes(R.PeakBytes)
-       << " in " << phaseName(P.Phase) << " at "
-       << (P.N ? P.N->displayName() : std::string("(optimizer step)")) << ", "
-       << formatBytes(Margin) << (F.Fits ? " headroom" : " over");
+    std::string Tail =
+        ", " + formatBytes(Margin) + (F.Fits ? " headroom" : " over");
     if (!F.Dim.empty())
-      OS << "; largest " << F.Dim << " that fits: " << F.Max;
-    OS << "\n\n";
+      Tail += "; largest " + F.Dim + " that fits: " + std::to_string(F.Max);
+    std::string Line = std::string(F.Fits ? "fits" : "does not fit") + " on " +
+                       F.Gpu + " (" + formatBytes(F.GpuBytes) + "): peak " +
+                       formatBytes(R.PeakBytes) + " in " + phaseName(P.Phase) +
+                       " at " + stepName(P) + Tail;
+    OS << wrapText(Line, reportWidth(), 2) << "\n\n";
   }
 
   void addJSON(json::Object &Root) const override {
@@ -159,15 +219,17 @@ public:
       }
       Root["fit"] = std::move(Fit);
     }
-    if (C.DataParallel > 1 || C.ZeroStage > 0 || C.TensorParallel > 1)
+    if (C.DataParallel > 1 || C.ZeroStage > 0 || C.TensorParallel > 1 ||
+        C.PipelineParallel > 1)
       Root["parallel"] =
           json::Object{{"tp", static_cast<int64_t>(C.TensorParallel)},
                        {"sp", C.SequenceParallel},
-                       {"pp", 1},
+                       {"pp", static_cast<int64_t>(C.PipelineParallel)},
                        {"dp", static_cast<int64_t>(C.DataParallel)},
                        {"zero", static_cast<int64_t>(C.ZeroStage)},
-                       {"micro_batches", 1},
-                       {"worst_rank", 0}};
+                       {"micro_batches", static_cast<int64_t>(C.MicroBatches)},
+                       {"worst_rank", static_cast<int64_t>(C.worstRank())},
+                       {"worst_stage", static_cast<int64_t>(C.WorstStage)}};
     if (!C.FormulaTotal.empty())
       Root["formula"] = json::Object{{"layer", C.FormulaLayer},
                                      {"per_layer", C.FormulaPerLayer},
@@ -192,7 +254,8 @@ public:
     for (const RecipeTerm &T : C.Terms)
       Terms.push_back(json::Object{{"name", T.Name},
                                    {"category", termCategoryName(T.Category)},
-                                   {"bytes_per_param", T.BytesPerParam}});
+                                   {"bytes_per_param", T.BytesPerParam},
+                                   {"bytes", static_cast<int64_t>(T.Bytes)}});
     Root["recipe_terms"] = std::move(Terms);
     Root["totals"] = json::Object{
         {"parameters", static_cast<int64_t>(C.Parameters)},
@@ -223,28 +286,30 @@ private:
   /// GPU's memory), then the loss it includes.
   void printHeadline(raw_ostream &OS) const {
     const TimelineResult &R = Ctx.Timeline;
-    if (!R.Steps.empty()) {
-      const TimelineStep &P = R.Steps[R.PeakStep];
-      OS << "Peak: " << formatBytes(R.PeakBytes) << " ("
-         << withCommas(R.PeakBytes) << " B) in " << phaseName(P.Phase) << " at "
-         << (P.N ? P.N->displayName() : std::string("(optimizer step)"))
-         << '\n';
-    }
+    const unsigned Width = reportWidth();
+    if (!R.Steps.empty())
+      OS << peakLine(Ctx, Width) << '\n';
     if (Ctx.Cost.RunMode != Mode::Train)
       return;
     const LossResult &L = Ctx.Loss;
     if (L.InGraph)
-      OS << "Loss: in the graph (" << describeNode(*L.InGraph) << ")\n";
+      OS << wrapText("Loss: in the graph (" + describeNode(*L.InGraph) + ")",
+                     Width, 2)
+         << '\n';
     else if (L.Loss)
-      OS << "Loss: " << lossKindName(Ctx.Opts.Loss) << " of '" << L.Logits->Name
-         << "'" << (L.Upcast ? ", upcast to f32" : "")
-         << (L.Labels ? ", labels " + dtypeName(L.Labels->Ty).str() +
-                            L.Labels->Sh.str()
-                      : std::string())
+      OS << wrapText(
+                "Loss: " + std::string(lossKindName(Ctx.Opts.Loss)) + " of '" +
+                    L.Logits->Name + "'" + (L.Upcast ? ", upcast to f32" : "") +
+                    (L.Labels ? ", labels " + dtypeName(L.Labels->Ty).str() +
+                                    L.Labels->Sh.str()
+                              : std::string()),
+                Width, 2)
          << '\n';
     else
-      OS << "Loss: not priced (each output's gradient seeds the backward; "
-            "--loss cross-entropy or mean prices one)\n";
+      OS << wrapText("Loss: not priced (each output's gradient seeds the "
+                     "backward; --loss cross-entropy or mean prices one)",
+                     Width, 2)
+         << '\n';
     printKinds(OS);
   }
 
@@ -265,10 +330,15 @@ private:
     if (C.RunMode != Mode::Train || Ks.empty() || !C.Activations)
       return;
     OS << "\nSaved for backward, by kind\n";
+    TextTable T;
+    T.column("kind", TextTable::Kind::Name, 20)
+        .column("bytes", TextTable::Kind::Bytes)
+        .column("share", TextTable::Kind::Number);
     for (const auto &K : Ks)
-      OS << fmt::format("  {:<20} {:>14} {:>6.1f}%\n", savedKindName(K.first),
-                        formatBytes(K.second),
-                        100.0 * K.second / C.Activations);
+      T.row({std::string(savedKindName(K.first)),
+             TextTable::Cell::bytes(K.second),
+             fmt::format("{:.1f}%", 100.0 * K.second / C.Activations)});
+    T.print(OS, reportWidth());
   }
 
   json::Object lossJSON() const {
@@ -306,16 +376,36 @@ public:
     return pricedType(V.Ty, V.FixedDType, Ctx.Cost.ActivationType);
   }
 
-  /// Why each node's bytes are kept: "reason (by consumer)" per tensor.
-  std::vector<std::string> reasons(const Node *N) const {
-    std::vector<std::string> R;
+  /// Why each node's bytes are kept: "TENSOR: REASON (CONSUMER)" per
+  /// tensor, the names shortened first when the line is too long.
+  std::vector<std::vector<LinePiece>> reasons(const Node *N) const {
+    std::vector<std::vector<LinePiece>> R;
     const std::vector<SavedTensor> &Saved = Ctx.Saved.Tensors;
     for (size_t I = 0; I < Saved.size(); ++I)
       if (const SavedTensor &T = Saved[I];
           T.Owner == N && Ctx.Cost.savedBytes(I))
-        R.push_back(T.Name + ": " + T.Reason + " (" +
-                    T.Consumer->displayName() + ")");
+        R.push_back({name(T.Name), text(": " + T.Reason + " ("),
+                     name(T.Consumer->displayName()), text(")")});
     return R;
+  }
+
+  /// The output as priced, then shorter spellings: without the graph's own
+  /// dtype, then without the spaces of the shape.
+  std::vector<std::string> outputCell(const Value *Out) const {
+    if (!Out)
+      return {""};
+    DType Priced = pricedTy(*Out);
+    std::string Shape = Out->Sh.str(), Tight;
+    for (char Ch : Shape)
+      if (Ch != ' ')
+        Tight += Ch;
+    std::string S = dtypeName(Priced).str() + Shape;
+    std::vector<std::string> Alts;
+    if (Priced != Out->Ty) // the graph's own dtype, where it differs
+      Alts.push_back(S + " (" + dtypeName(Out->Ty).str() + ")");
+    Alts.push_back(S);
+    Alts.push_back(dtypeName(Priced).str() + Tight);
+    return Alts;
   }
 
   void printText(raw_ostream &OS) const override {
@@ -337,14 +427,18 @@ public:
       Kept.resize(TopNodes);
       llvm::sort(Kept);
     }
-    OS << fmt::format("  {:<32} {:<28} {:<22} {:>12} {:>12}\n", "node", "op",
-                      "output", "bytes", "cumulative");
+    TextTable T;
+    T.column("node", TextTable::Kind::Name, 20)
+        .column("op", TextTable::Kind::Text, 12)
+        .column("output", TextTable::Kind::Text, 12)
+        .column("bytes", TextTable::Kind::Bytes)
+        .column("cumulative", TextTable::Kind::Bytes);
+    using Cell = TextTable::Cell;
     uint64_t Cum = 0;
     if (C.InputBytes) {
       Cum += C.InputBytes;
-      OS << fmt::format("  {:<32} {:<28} {:<22} {:>12} {:>12}\n",
-                        "(graph inputs)", "", "", formatBytes(C.InputBytes),
-                        formatBytes(Cum));
+      T.row({"(graph inputs)", Cell(), Cell(), Cell::bytes(C.InputBytes),
+             Cell::bytes(Cum)});
     }
     uint64_t Folded = 0;
     size_t K = 0;
@@ -353,31 +447,21 @@ public:
       if (K < Kept.size() && Kept[K] == I) {
         ++K;
         Cum += C.NodeBytes[I];
-        const Value *Out = N.output(0);
-        std::string OutS;
-        if (Out) {
-          DType Priced = pricedTy(*Out);
-          OutS = dtypeName(Priced).str() + Out->Sh.str();
-          if (Priced != Out->Ty) // the graph's own dtype, where it differs
-            OutS += " (" + dtypeName(Out->Ty).str() + ")";
-        }
-        OS << fmt::format("  {:<32} {:<28} {:<22} {:>12} {:>12}\n",
-                          N.displayName(), pricedOp(Ctx, N), OutS,
-                          formatBytes(C.NodeBytes[I]), formatBytes(Cum));
+        T.row({N.displayName(), pricedOp(Ctx, N), outputCell(N.output(0)),
+               Cell::bytes(C.NodeBytes[I]), Cell::bytes(Cum)});
         if (Train)
-          for (const std::string &R : reasons(&N))
-            OS << "      " << R << '\n';
+          for (std::vector<LinePiece> &R : reasons(&N))
+            T.note(std::move(R));
         continue;
       }
       Folded += C.NodeBytes[I];
     }
     if (Rows.size() > Kept.size()) {
       Cum += Folded;
-      OS << fmt::format("  {:<32} {:<28} {:<22} {:>12} {:>12}\n",
-                        "[" + std::to_string(Rows.size() - Kept.size()) +
-                            " others]",
-                        "", "", formatBytes(Folded), formatBytes(Cum));
+      T.row({"[" + std::to_string(Rows.size() - Kept.size()) + " others]",
+             Cell(), Cell(), Cell::bytes(Folded), Cell::bytes(Cum)});
     }
+    T.print(OS, reportWidth());
   }
 
   void addJSON(json::Object &Root) const override {
@@ -462,11 +546,15 @@ public:
 
   void printText(raw_ostream &OS) const override {
     OS << "\nLayers\n";
-    OS << fmt::format("  {:<24} {:>6} {:>14} {:>20}\n", "layer", "nodes",
-                      "bytes", "");
+    TextTable T;
+    T.column("layer", TextTable::Kind::Name, 20)
+        .column("nodes", TextTable::Kind::Number)
+        .column("size", TextTable::Kind::Bytes)
+        .column("bytes", TextTable::Kind::Number);
     for (const CostResult::Layer &L : Ctx.Cost.Layers)
-      OS << fmt::format("  {:<24} {:>6} {:>14} {:>20}\n", L.Name, L.Nodes,
-                        formatBytes(L.Bytes), withCommas(L.Bytes));
+      T.row({L.Name, std::to_string(L.Nodes), TextTable::Cell::bytes(L.Bytes),
+             withCommas(L.Bytes)});
+    T.print(OS, reportWidth());
   }
 
   void addJSON(json::Object &Root) const override {
@@ -490,23 +578,21 @@ class TimelineView : public View {
 public:
   explicit TimelineView(const CostContext &Ctx) : Ctx(Ctx) {}
 
-  static std::string stepName(const TimelineStep &S) {
-    return S.N ? S.N->displayName() : std::string("(optimizer step)");
-  }
-
   void printText(raw_ostream &OS) const override {
     const TimelineResult &R = Ctx.Timeline;
     if (R.Steps.empty())
       return;
     const TimelineStep &P = R.Steps[R.PeakStep];
-    OS << "\nPeak: " << formatBytes(R.PeakBytes) << " ("
-       << withCommas(R.PeakBytes) << " B) in " << phaseName(P.Phase) << " at "
-       << stepName(P) << '\n';
+    const unsigned Width = reportWidth();
+    OS << '\n' << peakLine(Ctx, Width) << '\n';
+    TextTable Cats;
+    Cats.column("category", TextTable::Kind::Name, 20)
+        .column("bytes", TextTable::Kind::Bytes);
     for (unsigned C = 0; C < NumLiveCats; ++C)
       if (P.Live[C])
-        OS << fmt::format("  {:<22} {:>14}\n",
-                          liveCatName(static_cast<LiveCat>(C)),
-                          formatBytes(P.Live[C]));
+        Cats.row({liveCatName(static_cast<LiveCat>(C)),
+                  TextTable::Cell::bytes(P.Live[C])});
+    Cats.print(OS, Width);
     if (R.KVCacheBytes || R.KVPresentBytes)
       OS << "  (KV cache: " << formatBytes(R.KVCacheBytes) << " in, "
          << formatBytes(R.KVPresentBytes) << " out)\n";
@@ -524,9 +610,18 @@ public:
     uint64_t Max = 1;
     for (const TimelineStep &S : R.Steps)
       Max = std::max(Max, above(S));
-    OS << "\nTimeline (bytes above parameters, optimizer state and overhead; "
-          "total on the right)\n";
-    const unsigned Width = 40;
+    OS << '\n'
+       << wrapText("Timeline (chart and above: bytes above parameters, "
+                   "optimizer state, overhead)",
+                   Width, 2)
+       << '\n';
+    TextTable T;
+    T.column("phase", TextTable::Kind::Text)
+        .column("node", TextTable::Kind::Name, 16)
+        .column("chart", TextTable::Kind::Bar)
+        .column("above", TextTable::Kind::Bytes)
+        .column("total", TextTable::Kind::Bytes)
+        .column("peak", TextTable::Kind::Text);
     for (size_t Row = 0; Row < Rows; ++Row) {
       size_t Begin = Row * N / Rows, End = (Row + 1) * N / Rows;
       size_t Best = Begin;
@@ -534,16 +629,14 @@ public:
         if (above(R.Steps[I]) > above(R.Steps[Best]))
           Best = I;
       const TimelineStep &S = R.Steps[Best];
-      std::string Bar(static_cast<size_t>(above(S) * Width / Max), '#');
-      std::string Label =
-          std::string(phaseName(S.Phase)).substr(0, 3) + " " + stepName(S);
-      if (Label.size() > 28)
-        Label = Label.substr(0, 27) + "~";
       bool HasPeak = R.PeakStep >= Begin && R.PeakStep < End;
-      OS << fmt::format("  {:<28} {:<40} {:>12} {:>14}{}\n", Label, Bar,
-                        formatBytes(above(S)), formatBytes(S.total()),
-                        HasPeak ? "  <- peak" : "");
+      T.row({phaseName(S.Phase), stepName(S),
+             TextTable::Cell::bar(static_cast<double>(above(S)) / Max),
+             TextTable::Cell::bytes(above(S)),
+             TextTable::Cell::bytes(S.total()),
+             HasPeak ? TextTable::Cell("<- peak") : TextTable::Cell()});
     }
+    T.print(OS, Width);
   }
 
   void addJSON(json::Object &Root) const override {
@@ -592,7 +685,7 @@ void writeTrace(const CostContext &Ctx, raw_ostream &OS) {
       Args[liveCatName(static_cast<LiveCat>(C))] =
           static_cast<int64_t>(S.Live[C]);
     Events.push_back(json::Object{
-        {"name", TimelineView::stepName(S)},
+        {"name", stepName(S)},
         {"cat", phaseName(S.Phase)},
         {"ph", "X"},
         {"ts", static_cast<int64_t>(I)},
@@ -653,48 +746,87 @@ void printSweep(ArrayRef<SweepPoint> Points, OutputFormat Format,
     return;
   if (Format == OutputFormat::JSON) {
     json::Array Rows;
-    for (const SweepPoint &P : Points)
-      Rows.push_back(json::Object(P.JSON));
+    for (const SweepPoint &P : Points) {
+      json::Object Row(P.JSON);
+      if (!P.Options.empty()) {
+        json::Object Opts;
+        for (const auto &O : P.Options) {
+          int64_t N; // numbers as numbers: "tp": 2
+          Opts[O.first] = StringRef(O.second).getAsInteger(10, N)
+                              ? json::Value(O.second)
+                              : json::Value(N);
+        }
+        Row["options"] = std::move(Opts);
+      }
+      Rows.push_back(std::move(Row));
+    }
     json::Object Root{{"sweep", std::move(Rows)}};
     OS << formatv("{0:2}", json::Value(std::move(Root))) << '\n';
     return;
   }
   const CostResult &C0 = Points.front().Cost;
-  bool CSV = Format == OutputFormat::CSV;
-  if (!CSV)
-    OS << "mode " << modeName(C0.RunMode) << ", recipe " << C0.Recipe
-       << (C0.RunMode == Mode::Train ? ", optimizer " + C0.Optimizer
-                                     : std::string())
-       << "; " << Points.size() << " bindings\n\n";
-  // Header: the dims, then the totals.
-  std::vector<std::string> Cols;
-  for (const auto &D : Points.front().Dims)
-    Cols.push_back(D.first);
-  for (const char *T : {"parameters", "gradients", "optimizer_state",
-                        "activations", "peak", "peak_phase"})
-    Cols.push_back(T);
-  auto emit = [&](const std::vector<std::string> &Cells) {
-    for (size_t I = 0; I < Cells.size(); ++I) {
-      if (CSV)
-        OS << (I ? "," : "") << Cells[I];
-      else
-        OS << fmt::format(I < Points.front().Dims.size() ? "{:>8} " : "{:>14} ",
-                          Cells[I]);
-    }
-    OS << '\n';
+  static const char *const Totals[] = {
+      "parameters", "gradients", "optimizer_state", "activations", "peak"};
+  auto bytesOf = [](const SweepPoint &P) {
+    const CostResult &C = P.Cost;
+    return std::vector<uint64_t>{C.Parameters, C.Gradients, C.OptimizerState,
+                                 C.Activations, P.PeakBytes};
   };
-  emit(Cols);
+  if (Format == OutputFormat::CSV) {
+    // Header: the dims, the what-if options swept, then the totals.
+    std::vector<std::string> Cols;
+    for (const auto &D : Points.front().Dims)
+      Cols.push_back(D.first);
+    for (const auto &O : Points.front().Options)
+      Cols.push_back(O.first);
+    for (const char *T : Totals)
+      Cols.push_back(T);
+    Cols.push_back("peak_phase");
+    OS << join(Cols, ",") << '\n';
+    for (const SweepPoint &P : Points) {
+      std::vector<std::string> Cells;
+      for (const auto &D : P.Dims)
+        Cells.push_back(std::to_string(D.second));
+      for (const auto &O : P.Options)
+        Cells.push_back(O.second);
+      for (uint64_t B : bytesOf(P))
+        Cells.push_back(std::to_string(B));
+      Cells.push_back(P.PeakPhase);
+      OS << join(Cells, ",") << '\n';
+    }
+    return;
+  }
+  const unsigned Width = reportWidth();
+  OS << wrapText("mode " + std::string(modeName(C0.RunMode)) + ", recipe " +
+                     C0.Recipe +
+                     (C0.RunMode == Mode::Train ? ", optimizer " + C0.Optimizer
+                                                : std::string()) +
+                     "; " + std::to_string(Points.size()) +
+                     (Points.front().Options.empty() ? " bindings" : " runs"),
+                 Width, 2)
+     << "\n\n";
+  TextTable T;
+  for (const auto &D : Points.front().Dims)
+    T.column(D.first, TextTable::Kind::Number, 6);
+  for (const auto &O : Points.front().Options)
+    T.column(O.first, TextTable::Kind::Text);
+  // Shorter headings than CSV's keys: the optimizer's column is its state.
+  for (const char *Name :
+       {"parameters", "gradients", "optimizer", "activations", "peak"})
+    T.column(Name, TextTable::Kind::Bytes);
+  T.column("phase", TextTable::Kind::Text);
   for (const SweepPoint &P : Points) {
-    std::vector<std::string> Cells;
+    std::vector<TextTable::Cell> Cells;
     for (const auto &D : P.Dims)
       Cells.push_back(std::to_string(D.second));
-    const CostResult &C = P.Cost;
-    for (uint64_t B : {C.Parameters, C.Gradients, C.OptimizerState,
-                       C.Activations, P.PeakBytes})
-      Cells.push_back(CSV ? std::to_string(B) : formatBytes(B));
+    for (const auto &O : P.Options)
+      Cells.push_back(O.second);
+    for (uint64_t B : bytesOf(P))
+      Cells.push_back(TextTable::Cell::bytes(B));
     Cells.push_back(P.PeakPhase);
-    emit(Cells);
+    T.row(std::move(Cells));
   }
+  T.print(OS, Width, 0);
 }
 
 void printReport(const CostContext &Ctx, const ReportOptions &Opts,
@@ -706,6 +838,8 @@ void printReport(const CostContext &Ctx, const ReportOptions &Opts,
     Views.push_back(createNodesView(Ctx, Opts.TopNodes));
   if (Opts.Layers)
     Views.push_back(createLayersView(Ctx));
+  if (Ctx.Cost.Stages.size() > 1)
+    Views.push_back(createStagesView(Ctx));
   if (Opts.Timeline)
     Views.push_back(createTimelineView(Ctx));
   switch (Opts.Format) {

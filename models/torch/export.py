@@ -92,6 +92,18 @@ def to_onnx(model, mode, opset):
     return onnx.load_from_string(buf.getvalue())
 
 
+def save_train_export(model, name, config, script):
+    """Exports a built fp32 model in training mode at opset 17, weights
+    stripped, to models/<name>_train_op17.onnx (the held-out configurations
+    of the measure_*.py scripts; SCRIPT names the script in doc_string)."""
+    m = to_onnx(model.float(), "train", 17)
+    file = f"{name}_train_op17.onnx"
+    m.doc_string = (f"vram-opt {script}: {name} {config} mode=train opset=17 "
+                    f"dtype=fp32 torch={torch.__version__}; weights stripped "
+                    f"(external data {file}.data is not shipped)")
+    onnx.save_model(strip(m, file + ".data"), os.path.join(MODELS_DIR, file))
+
+
 def export(model_name, mode, opset, dtype):
     model = modules.build(model_name)
     if dtype == "bf16":

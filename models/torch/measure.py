@@ -140,11 +140,13 @@ def walk_grad_fn(rec, roots):
                 todo.append(nxt)
 
 
-def measure(model_name, dtype_name, b, s):
-    model = modules.build(model_name)
-    model = model.to(DTYPES[dtype_name]).train()
-    inputs = model.example_inputs(b, s)
-    param_count = sum(p.numel() for p in model.parameters())  # tied counted once
+def record(model, inputs):
+    """One forward of model(*inputs) under saved_tensors_hooks (seed 1, for
+    dropout), each saved tensor named by its autograd node; every pack call
+    is given its category and either its storage's bytes (the first time the
+    storage is seen) or dup_of (the entry that saw it first). Returns
+    (saved entries, bytes and storages per category, activation bytes by
+    dtype, activation bytes per layer)."""
     params = {storage_key(p)[0] for p in model.parameters()}
     buffers = {storage_key(x)[0] for x in model.buffers()}
     input_ptrs = {storage_key(x)[0] for x in inputs}
@@ -184,6 +186,15 @@ def measure(model_name, dtype_name, b, s):
         if cat == "activation":
             by_dtype[e["dtype"]] = by_dtype.get(e["dtype"], 0) + nbytes
             per_layer[e["layer"]] = per_layer.get(e["layer"], 0) + nbytes
+    return rec.saved, cats, by_dtype, per_layer
+
+
+def measure(model_name, dtype_name, b, s):
+    model = modules.build(model_name)
+    model = model.to(DTYPES[dtype_name]).train()
+    inputs = model.example_inputs(b, s)
+    param_count = sum(p.numel() for p in model.parameters())  # tied counted once
+    saved, cats, by_dtype, per_layer = record(model, inputs)
 
     result = OrderedDict(
         model=model_name,
@@ -200,9 +211,9 @@ def measure(model_name, dtype_name, b, s):
         parameters_saved=cats["parameter"],
         buffers_saved=cats["buffer"],
         scalars_saved=cats["scalar"],
-        pack_calls=len(rec.saved),
+        pack_calls=len(saved),
     )
-    return result, rec.saved
+    return result, saved
 
 
 def listing(result, saved):

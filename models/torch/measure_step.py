@@ -157,16 +157,9 @@ def measure(name, b, s, kind, optimizer):
 
 
 def export_held_out(name):
-    import onnx
     import export
-    m = export.to_onnx(build(name).float(), "train", 17)
-    file = f"{name}_train_op17.onnx"
-    m.doc_string = (f"vram-opt models/torch/measure_step.py: {name} "
-                    f"{config(name)[1]} mode=train opset=17 dtype=fp32 "
-                    f"torch={torch.__version__}; weights stripped (external data "
-                    f"{file}.data is not shipped)")
-    onnx.save_model(export.strip(m, file + ".data"),
-                    os.path.join(os.path.dirname(HERE), file))
+    export.save_train_export(build(name), name, config(name)[1],
+                             "models/torch/measure_step.py")
 
 
 def main():

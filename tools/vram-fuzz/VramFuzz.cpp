@@ -50,6 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
       RO.Format = F;
       printReport(Ctx, RO, Null);
     }
+    writeHtml(Ctx, Null);
   }
   return 0;
 }

@@ -68,6 +68,20 @@ struct AnalysisOptions {
   /// Parameters whose names match this regex are frozen (no gradient, no
   /// optimizer state; they save nothing for their own gradient).
   std::string FreezeRegex;
+  /// Only parameters whose names match this regex are trainable (LoRA
+  /// adapters always are); empty: every parameter not frozen (with LoRA:
+  /// none of the base).
+  std::string TrainableRegex;
+  /// LoRA (Hu et al. 2021; PEFT's LoraConfig): adapters A [in, r] and B
+  /// [r, out] added to each linear layer whose weight's name matches
+  /// Targets, y + (dropout(x) A B) * Alpha / Rank, the base frozen. Rank
+  /// 0: off.
+  struct LoraOptions {
+    unsigned Rank = 0;
+    double Alpha = 8;
+    double Dropout = 0;
+    std::string Targets;
+  } Lora;
   /// The loss added to the graph (unless the graph computes its own).
   LossKind Loss = LossKind::None;
   /// The output it is computed from; empty: the first float output.
@@ -98,10 +112,19 @@ struct AnalysisOptions {
   unsigned TensorParallel = 1;
   bool SequenceParallel = false;
 
-  /// Checks that FreezeRegex and CheckpointLayers are valid regular
-  /// expressions, and that CheckpointLayers comes with a policy.
+  /// Checks that FreezeRegex, TrainableRegex, the LoRA targets and
+  /// CheckpointLayers are valid regular expressions, that CheckpointLayers
+  /// comes with a policy and that LoRA's rank, alpha and dropout make
+  /// sense.
   llvm::Error validate() const;
 };
+
+/// "r=R[,alpha=A][,dropout=P],targets=REGEX" (any order; targets takes the
+/// rest of the text after it, commas included) as LoRA options, or an
+/// error naming the part that is wrong. alpha defaults to 8 and dropout to
+/// 0, as PEFT's LoraConfig.
+llvm::Expected<AnalysisOptions::LoraOptions>
+parseLoraSpec(llvm::StringRef Spec);
 
 /// What the passes share: the model, options, diagnostics and the results
 /// of earlier passes.
@@ -125,11 +148,11 @@ struct AnalysisContext {
   llvm::DenseSet<const Value *> RequiresGrad;
   /// Value -> the value owning its storage (itself unless a view).
   llvm::DenseMap<const Value *, const Value *> StorageOf;
-  /// Split output -> the storage it is a disjoint part of.
-  llvm::DenseMap<const Value *, const Value *> PartOf;
   SavedResult Saved;
   /// Filled by the loss pass.
   LossResult Loss;
+  /// Filled by the lora pass.
+  LoraResult Lora;
   /// Filled by the autocast pass: the casts it inserted.
   std::vector<const Node *> AutocastCasts;
   /// Tensor parallelism: storages (activations and parameters) split over
@@ -193,6 +216,19 @@ std::string layerKey(llvm::StringRef Name);
 /// to the layer before it unless it reads a parameter outside every layer
 /// (a final norm, a head), which starts "(other)".
 std::vector<std::string> assignLayers(const Graph &G);
+/// Pipeline stages (--pp): the layers of assignLayers ("(other)" is not a
+/// layer), in order of first appearance, split into NumStages contiguous
+/// groups, the first (layers % NumStages) groups one layer longer; a node
+/// outside every layer is on the stage of the last layer before it (the
+/// first stage before any): embeddings on the first stage, the final norm,
+/// the head and the loss on the last.
+struct StageAssignment {
+  std::vector<unsigned> NodeStage;              ///< by index in G.Nodes
+  std::vector<std::vector<std::string>> Layers; ///< each stage's layers
+};
+/// An error when the graph has fewer layers than NumStages.
+llvm::Expected<StageAssignment> assignStages(const Graph &G,
+                                             unsigned NumStages);
 
 // The analysis passes and their printers (registered in
 // vram/Pipeline/Passes.def).
@@ -208,6 +244,8 @@ llvm::Error runAlias(AnalysisContext &Ctx);
 void printAlias(AnalysisContext &Ctx, llvm::raw_ostream &OS);
 llvm::Error runAutocast(AnalysisContext &Ctx);
 void printAutocast(AnalysisContext &Ctx, llvm::raw_ostream &OS);
+llvm::Error runLora(AnalysisContext &Ctx);
+void printLora(AnalysisContext &Ctx, llvm::raw_ostream &OS);
 llvm::Error runLoss(AnalysisContext &Ctx);
 void printLoss(AnalysisContext &Ctx, llvm::raw_ostream &OS);
 llvm::Error runSaved(AnalysisContext &Ctx);

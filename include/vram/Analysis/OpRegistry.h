@@ -5,7 +5,7 @@
 //  - Save: what its backward keeps (the saved-tensor rule), with the
 //    PyTorch autograd formula it follows (Reference);
 //  - View: whether its output shares storage with its input (a view, a
-//    disjoint part, or a view only when the dtype does not change);
+//    view of every output, or a view only when the dtype does not change);
 //  - Grad: whether gradients flow through it (integer, bool, random and
 //    zero-gradient results do not: their outputs never require grad and
 //    the timeline gives them no backward step);
@@ -53,7 +53,8 @@ enum class ViewKind : uint8_t {
   Reshape,        ///< a view, but a copy when input 0 is broadcast (stride 0)
   Broadcast,      ///< a view whose elements may repeat (expand)
   ViewOfPart,     ///< a view of part of input 0 that keeps all of it (slice)
-  DisjointParts,  ///< each output is a disjoint part of input 0 (split)
+  PartsOf,        ///< every output is a view of part of input 0 that keeps
+                  ///< all of it (split, chunk, unbind)
   ViewIfSameType, ///< a view when the dtype does not change (a no-op cast)
   /// A view of part of input 0 when the index (input 1) is a 0-d constant:
   /// Gather with a scalar index is PyTorch's select (x[:, 0]), which

@@ -46,6 +46,15 @@ struct LossResult {
   bool Upcast = false;
 };
 
+/// LoRA adapters added by the lora pass.
+struct LoraResult {
+  /// The adapters' parameters (A and B of each adapted weight).
+  std::vector<const Value *> Adapters;
+  /// The adapted weights, in graph order.
+  std::vector<const Value *> Adapted;
+  bool Applied = false;
+};
+
 struct FusionResult {
   std::vector<FusedGroup> Groups;
   /// Member node -> index into Groups.

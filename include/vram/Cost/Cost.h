@@ -12,6 +12,7 @@
 
 #include "vram/Analysis/Analysis.h"
 #include "vram/Analysis/OpRegistry.h"
+#include "vram/Cost/Recipes.h"
 
 #include "llvm/ADT/Optional.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
@@ -46,6 +47,11 @@ struct CostOptions {
   /// Per-term overrides, bytes per parameter: weights, master_weights,
   /// gradients, master_gradients, optimizer_state.
   std::vector<std::pair<std::string, double>> TermOverrides;
+  /// Storage formats (lib/Cost/Recipes.cpp) of the weights and of the KV
+  /// cache; empty: training prices weights by the recipe, serving as
+  /// stored. In training the weight format applies to frozen weights only
+  /// (a quantised base, QLoRA); the KV format applies to serving.
+  std::string WeightFormat, KVFormat;
   /// Framework overhead (CUDA context and workspace), bytes.
   uint64_t OverheadBytes = 400ull << 20;
   /// Data-parallel ranks and the ZeRO stage (ZeRO paper, Rajbhandari et al.
@@ -54,17 +60,25 @@ struct CostOptions {
   /// also the weights. Figures are per GPU.
   unsigned DataParallel = 1;
   unsigned ZeroStage = 0;
+  /// Pipeline parallelism (train): the layers split into PipelineParallel
+  /// stages (assignStages), run with the 1F1B schedule over MicroBatches
+  /// micro-batches (0: as many as stages, the fewest that fill the
+  /// pipeline); stage i holds min(stages - i, micro-batches) micro-batches
+  /// of saved activations. The bound batch dim is the micro-batch.
+  unsigned PipelineParallel = 1;
+  unsigned MicroBatches = 0;
   /// The accelerator's memory, bytes (0: no fit question), and its name
   /// as given ("A100-80GB", "24GiB").
   uint64_t GpuBytes = 0;
   std::string GpuName;
 
-  /// Checks the recipe, the optimizer and each term override's key against
-  /// the tables of vram/Cost/Recipes.h, in that order, then the data
-  /// parallel degree and the ZeRO stage.
+  /// Checks the recipe, the optimizer, each term override's key and the
+  /// storage formats against the tables of vram/Cost/Recipes.h, in that
+  /// order, then the data parallel degree and the ZeRO stage.
   llvm::Error validate() const;
   /// The dtype of floating-point activations: ActivationDType, else the
-  /// recipe's; None when the recipe is unknown.
+  /// recipe's in training, None (as stored) in serving; None when the
+  /// recipe is unknown.
   llvm::Optional<DType> activationDType() const;
 };
 
@@ -82,13 +96,38 @@ fitFormulas(llvm::ArrayRef<std::pair<std::string, int64_t>> Dims,
                 llvm::Expected<std::vector<uint64_t>>(llvm::ArrayRef<int64_t>)>
                 Eval);
 
+/// --fit's model of the timeline over one dim: each step's live bytes at
+/// the dim's values 1, 2 and 3, extended as the quadratic through them
+/// (exact where every tensor's size is a polynomial of degree <= 2 in the
+/// dim, as batch and sequence sizes are); checked against a run at a fresh
+/// value before it is trusted.
+class StepQuadratics {
+public:
+  /// None when the runs have different numbers of steps.
+  static llvm::Optional<StepQuadratics> fit(llvm::ArrayRef<uint64_t> Y1,
+                                            llvm::ArrayRef<uint64_t> Y2,
+                                            llvm::ArrayRef<uint64_t> Y3);
+  /// Whether the predicted peak at V is at most Limit.
+  bool fitsAt(int64_t V, uint64_t Limit) const;
+  /// The largest V in [1, Cap] that fits, assuming the peak grows with V
+  /// (doubling, then bisection); 0 when not even 1 does.
+  int64_t largest(uint64_t Limit, int64_t Cap) const;
+  /// Whether every step's prediction at V equals Actual.
+  bool matches(int64_t V, llvm::ArrayRef<uint64_t> Actual) const;
+
+private:
+  /// Per step: the value at 1, the first and the second difference.
+  std::vector<int64_t> A, D1, D2;
+};
+
 /// The presets, name and bytes, in the order of the help.
 llvm::ArrayRef<std::pair<const char *, uint64_t>> gpuPresets();
 
 // Parsers for the values of CostOptions given as text (their errors name no
 // command-line flag).
-/// "400MiB", "1.5GiB", "1024" (also KiB, KB, MB, GB, B): a size in bytes, or
-/// "invalid size 'S' (examples: 400MiB, 1GiB, 0)".
+/// "400MiB", "1.5GiB", "2G", "24GB", "1024": a size in bytes (K, M, G, T and
+/// KiB, MiB, GiB, TiB powers of 1024; KB, MB, GB, TB powers of 1000; B), or
+/// "invalid size 'S' (examples: ...)".
 llvm::Expected<uint64_t> parseSize(llvm::StringRef S);
 /// A floating-point dtype for ActivationDType ("f16", "bf16", ...), or
 /// "'NAME' is not a floating-point dtype".
@@ -104,14 +143,20 @@ struct RecipeTerm {
   std::string Name; ///< "weights (f16)", "master weights (f32)", ...
   TermCategory Category = TermCategory::Parameters;
   double BytesPerParam = 0;
+  /// The term's bytes (the parameters it applies to times BytesPerParam, or
+  /// for weights each parameter in the dtype it is priced in).
+  uint64_t Bytes = 0;
 };
 
 struct CostResult {
   Mode RunMode = Mode::Train;
   std::string Recipe;
   std::string Optimizer;
-  /// Floating-point activations are stored in this (or narrower) dtype.
+  /// Floating-point activations are stored in this (or narrower) dtype;
+  /// Undefined: as stored (serving without --activation-dtype).
   DType ActivationType = DType::Float16;
+  /// The storage formats of CostOptions (null: none given).
+  const StorageFormat *WeightFormat = nullptr, *KVFormat = nullptr;
   std::vector<RecipeTerm> Terms;
   uint64_t ParamCount = 0;        ///< trainable + frozen, each storage once
   uint64_t TrainableCount = 0;    ///< requires grad
@@ -166,6 +211,30 @@ struct CostResult {
   /// are per GPU.
   unsigned TensorParallel = 1;
   bool SequenceParallel = false;
+  /// Pipeline parallelism (CostOptions): the stages, each with its own
+  /// parameter side and saved bytes; the timeline pass adds each stage's
+  /// peak, picks the worst stage (the largest peak, the first on a tie) and
+  /// puts its figures in the totals above (per GPU). Empty with one stage.
+  struct Stage {
+    std::vector<std::string> Layers;
+    unsigned InFlight = 1; ///< micro-batches of saved activations held
+    uint64_t ParamCount = 0, TrainableCount = 0, BufferBytes = 0;
+    uint64_t Parameters = 0, Gradients = 0, OptimizerState = 0;
+    uint64_t OptimizerStepTransient = 0;
+    /// The weights term's bytes and the frozen weights' in a storage format.
+    uint64_t WeightBytes = 0, FormatBytes = 0;
+    uint64_t Saved = 0;       ///< saved bytes of one micro-batch
+    uint64_t Activations = 0; ///< Saved x InFlight
+    uint64_t Peak = 0;        ///< the timeline's peak of the stage
+  };
+  std::vector<Stage> Stages;
+  std::vector<unsigned> NodeStage; ///< by node index, with Stages
+  unsigned PipelineParallel = 1, MicroBatches = 1, WorstStage = 0;
+  /// The first global rank of the worst stage (Megatron's order: tensor
+  /// ranks fastest, then data, then pipeline): stage x tp x dp.
+  unsigned worstRank() const {
+    return WorstStage * TensorParallel * DataParallel;
+  }
 };
 
 /// What is live at one instant of the training step, by category.

@@ -12,6 +12,7 @@
 #define VRAM_COST_LIVENESS_H
 
 #include "vram/Analysis/Analysis.h"
+#include "vram/Cost/Recipes.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/Optional.h"
@@ -24,12 +25,22 @@ namespace vram {
 /// The dtype a tensor is stored in: floating-point tensors in the
 /// activation dtype ActTy unless their own dtype is narrower or they keep
 /// their dtype on purpose (statistics, masks, an f32 result); integer and
-/// bool tensors in their own.
+/// bool tensors in their own. ActTy Undefined: every tensor as stored (the
+/// graph's own dtype; serving without --activation-dtype).
 DType pricedType(DType Own, bool KeepsDType, DType ActTy);
 /// Bytes of a tensor of shape S stored as pricedType; None when S is not
 /// concrete.
 llvm::Optional<uint64_t> pricedBytes(DType Own, const Shape &S, bool KeepsDType,
                                      DType ActTy);
+
+/// A value of the KV cache: a graph input (past keys and values) or output
+/// (present ones) named past, cache or present.
+bool isKVCache(const Value &S);
+/// Bytes of storage S in a forward working set: a KV cache value in KV when
+/// given (--kv-dtype), anything else as pricedBytes with its own
+/// FixedDType; None when S's shape is not concrete.
+llvm::Optional<uint64_t> workingSetBytes(const Value &S, DType ActTy,
+                                         const StorageFormat *KV);
 
 /// A storage that a forward step allocates: a graph input or an activation
 /// (parameters, constants and buffers are not).
@@ -72,14 +83,15 @@ private:
 /// What a node holds during its step besides its outputs, when its row
 /// says so (ServingKind::Generation): the largest forward working set of
 /// its subgraphs (priced like the main graph's tensors) and, of that, the
-/// KV cache (subgraph inputs and outputs named past, present or cache).
+/// KV cache (subgraph inputs and outputs named past, present or cache,
+/// priced in KV when given, as workingSetBytes does).
 /// Zero for every other node.
 struct StepWorkingSet {
   uint64_t Peak = 0;
   uint64_t KVCache = 0;
 };
 StepWorkingSet stepWorkingSet(const AnalysisContext &Ctx, const Node &N,
-                              DType ActTy);
+                              DType ActTy, const StorageFormat *KV = nullptr);
 
 } // namespace vram
 

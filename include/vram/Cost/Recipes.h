@@ -73,6 +73,30 @@ llvm::ArrayRef<llvm::StringRef> recipeTermKeys();
 /// weights, ...)".
 llvm::Error checkRecipeTermKey(llvm::StringRef Key);
 
+/// How weights or a KV cache are stored: elements of BitsPerElement bits,
+/// plus one scale of ScaleBits per block of BlockSize elements of the
+/// flattened tensor (0: one scale per row, a row being the tensor's last
+/// dim), plus one scale of SuperScaleBits per SuperBlock blocks (double
+/// quantization). The table in Recipes.cpp says which library each follows.
+struct StorageFormat {
+  const char *Name;
+  const char *Description;
+  double BitsPerElement;
+  unsigned BlockSize;
+  double ScaleBits;
+  unsigned SuperBlock;
+  double SuperScaleBits;
+};
+
+/// f32, f16, bf16, fp8, int8, int4, nf4.
+llvm::ArrayRef<StorageFormat> storageFormats();
+/// The format named Name, or "unknown storage format 'NAME' (known: ...)".
+llvm::Expected<const StorageFormat *> lookupStorageFormat(llvm::StringRef Name);
+/// Bytes of a tensor of NumElements elements whose last dim is RowSize,
+/// stored in F (rounded up to whole bytes).
+uint64_t storageBytes(const StorageFormat &F, uint64_t NumElements,
+                      uint64_t RowSize);
+
 } // namespace vram
 
 #endif // VRAM_COST_RECIPES_H

@@ -12,8 +12,9 @@ is priced in its own dtypes) and compares:
 Needs only the Python standard library. Usage: check_agreement.py ROOT"""
 import json
 import os
-import subprocess
 import sys
+
+from agreement import vram_opt
 
 TOLERANCE = 0.01  # 1%, the project's target (see docs/accuracy.md)
 
@@ -27,15 +28,12 @@ for m in measured["measurements"]:
         path = os.path.join(root, "models", f"{m['model']}_train_op{opset}{suffix}.onnx")
         if not os.path.exists(path):
             continue
-        cmd = ["vram-opt", path, "--dim", f"batch={m['b']}", "--dim", f"seq={m['s']}",
-               "--recipe=fp32", "--format=json"]
-        p = subprocess.run(cmd, capture_output=True, text=True)
         name = f"{os.path.basename(path)} b={m['b']} s={m['s']}"
-        if p.returncode != 0:
-            print(f"FAIL {name}: vram-opt exited {p.returncode}: {p.stderr.strip()}")
+        report, why = vram_opt(path, m["b"], m["s"], ["--recipe=fp32"])
+        if report is None:
+            print(f"FAIL {name}: {why}")
             failures += 1
             continue
-        report = json.loads(p.stdout)
         want = m["activation_bytes"] + m["inputs"]["bytes"]
         got = report["activations"]["bytes"]
         err = (got - want) / want

@@ -14,8 +14,9 @@ and a summary per set (calibration, held-out). Standard library only.
 Usage: check_autocast.py ROOT"""
 import json
 import os
-import subprocess
 import sys
+
+from agreement import Tally, vram_opt
 
 TOLERANCE = 0.02  # 2%, the target of the precision issue
 
@@ -29,33 +30,20 @@ BUFFERS = {"llama": "f32"}
 
 root = sys.argv[1]
 measured = json.load(open(os.path.join(root, "models/torch/measured_autocast.json")))
-stats, failures = {}, 0
+tally = Tally()
 for m in measured["measurements"]:
     path = os.path.join(root, "models", f"{m['model']}_train_op17.onnx")
     if not os.path.exists(path):
         continue
     name = f"{m['set']} {m['model']} b={m['b']} s={m['s']}"
-    cmd = ["vram-opt", path, "--dim", f"batch={m['b']}", "--dim", f"seq={m['s']}",
-           "--recipe=torch-amp", "--autocast-device=cpu", "--autocast-dtype=bf16",
-           "--autocast-buffers=" + BUFFERS.get(m["model"].split("_")[0], "follow"),
-           "--format=json"]
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    if p.returncode != 0:
-        print(f"FAIL {name}: vram-opt exited {p.returncode}: {p.stderr.strip()}")
-        failures += 1
+    out, why = vram_opt(path, m["b"], m["s"],
+                        ["--recipe=torch-amp", "--autocast-device=cpu",
+                         "--autocast-dtype=bf16", "--autocast-buffers=" +
+                         BUFFERS.get(m["model"].split("_")[0], "follow")])
+    if out is None:
+        tally.error(name, why)
         continue
-    got = json.loads(p.stdout)["activations"]["bytes"]
     want = m["activation_bytes"] + m["saved_input_bytes"]
-    err = (got - want) / want
-    ok = abs(err) <= TOLERANCE
-    st = stats.setdefault(m["set"], [0, 0, 0.0])
-    st[0] += 1
-    st[1] += not ok
-    st[2] = max(st[2], abs(err))
-    failures += not ok
-    print(f"{'ok  ' if ok else 'FAIL'} {name}: measured {want}, predicted {got} "
-          f"({err:+.2%})")
-for s in sorted(stats):
-    n, bad, worst = stats[s]
-    print(f"{s}: {n} points, {bad} failed, worst error {worst:.2%}")
-sys.exit(1 if failures or not stats else 0)
+    tally.compare(m["set"], name, want, out["activations"]["bytes"], TOLERANCE)
+tally.summary("points")
+sys.exit(tally.exit_code())

@@ -20,30 +20,27 @@ summary per set. Needs only the Python standard library.
 Usage: check_step.py ROOT"""
 import json
 import os
-import subprocess
 import sys
+
+from agreement import Tally, vram_opt
 
 TOLERANCE = 0.05  # 5%, the target of the loss/peak issue
 
 root = sys.argv[1]
 measured = json.load(open(os.path.join(root, "models/torch/measured_step.json")))
-stats = {}
-failures = 0
+tally = Tally()
 for m in measured["measurements"]:
     path = os.path.join(root, "models", f"{m['model']}_train_op17.onnx")
     if not os.path.exists(path):
         continue
     name = (f"{m['set']} {m['model']} b={m['b']} s={m['s']} {m['loss']} "
             f"{m['optimizer']}")
-    cmd = ["vram-opt", path, "--dim", f"batch={m['b']}", "--dim", f"seq={m['s']}",
-           "--recipe=torch-fp32", f"--optimizer={m['optimizer']}",
-           f"--loss={m['loss']}", "--framework-overhead=0", "--format=json"]
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    if p.returncode != 0:
-        print(f"FAIL {name}: vram-opt exited {p.returncode}: {p.stderr.strip()}")
-        failures += 1
+    out, why = vram_opt(path, m["b"], m["s"],
+                        ["--recipe=torch-fp32", f"--optimizer={m['optimizer']}",
+                         f"--loss={m['loss']}", "--framework-overhead=0"])
+    if out is None:
+        tally.error(name, why)
         continue
-    out = json.loads(p.stdout)
     peak, totals = out["peak"], out["totals"]
     if m["optimizer"] == "sgd":
         pairs = [(ph, m[f"{ph}_above_parameters"], peak[f"{ph}_above_parameters"])
@@ -52,16 +49,6 @@ for m in measured["measurements"]:
         got = peak["bytes"] - totals["parameters"] - totals["optimizer_state"]
         pairs = [("step", m["step_above_parameters_and_state"], got)]
     for what, want, got in pairs:
-        err = (got - want) / want
-        ok = abs(err) <= TOLERANCE
-        st = stats.setdefault(m["set"], [0, 0, 0.0])
-        st[0] += 1
-        st[1] += not ok
-        st[2] = max(st[2], abs(err))
-        failures += not ok
-        print(f"{'ok  ' if ok else 'FAIL'} {name} {what}: measured {want}, "
-              f"predicted {got} ({err:+.2%})")
-for s in sorted(stats):
-    n, bad, worst = stats[s]
-    print(f"{s}: {n} comparisons, {bad} failed, worst error {worst:.2%}")
-sys.exit(1 if failures or not stats else 0)
+        tally.compare(m["set"], f"{name} {what}", want, got, TOLERANCE)
+tally.summary("comparisons")
+sys.exit(tally.exit_code())

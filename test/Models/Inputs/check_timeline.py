@@ -20,8 +20,9 @@ and a summary. Needs only the Python standard library.
 Usage: check_timeline.py ROOT"""
 import json
 import os
-import subprocess
 import sys
+
+from agreement import vram_opt
 
 TOLERANCE = 0.05  # 5%, the target of issue 5
 
@@ -39,14 +40,13 @@ for m in measured["measurements"]:
     if not os.path.exists(path):
         continue
     name = f"{os.path.basename(path)} b={m['b']} s={m['s']}"
-    cmd = ["vram-opt", path, "--dim", f"batch={m['b']}", "--dim", f"seq={m['s']}",
-           "--recipe=fp32", "--optimizer=sgd", "--framework-overhead=0", "--format=json"]
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    if p.returncode != 0:
-        print(f"FAIL {name}: vram-opt exited {p.returncode}: {p.stderr.strip()}")
+    out, why = vram_opt(path, m["b"], m["s"], ["--recipe=fp32", "--optimizer=sgd",
+                                               "--framework-overhead=0"])
+    if out is None:
+        print(f"FAIL {name}: {why}")
         failures += 1
         continue
-    peak = json.loads(p.stdout)["peak"]
+    peak = out["peak"]
     points += 1
     for phase in ("forward", "backward"):
         want = m[f"{phase}_above_parameters"]
