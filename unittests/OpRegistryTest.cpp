@@ -71,6 +71,10 @@ TEST(OpRegistry, EveryRowHasEveryFacetOrAnExemption) {
       EXPECT_EQ(R->Precision, PrecisionClass::InputType);
       EXPECT_EQ(R->View, ViewKind::None);
     }
+    // A generation loop is serving only: nothing flows back through it.
+    if (R->Serving == ServingKind::Generation) {
+      EXPECT_FALSE(R->differentiable());
+    }
     // Only ai.onnx ops are views (PyTorch view semantics of exporters).
     if (R->View != ViewKind::None) {
       EXPECT_EQ(std::string(R->Domain), "");
@@ -161,6 +165,8 @@ TEST(OpRegistry, FacetCounts) {
           precisionClassName(R->PrecisionCPU)] += 1;
     Count["computes loss"] += R->ComputesLoss;
     Count[std::string("kind ") + savedKindName(R->Kind)] += 1;
+    Count["serving generation"] += R->Serving == ServingKind::Generation;
+    Count["gradient ops"] += isGradientOp(*R);
   }
   std::cout << "[ registry ] " << Rows << " rows, " << Ops.size() << " ops\n";
   for (const auto &KV : Count)

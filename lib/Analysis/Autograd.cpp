@@ -43,6 +43,9 @@ std::string someParameters(const Graph &G) {
 
 Error runRequiresGrad(AnalysisContext &Ctx) {
   Ctx.RequiresGrad.clear();
+  // A graph that already holds its backward is not differentiated again.
+  if (Ctx.BackwardGraph)
+    return Error::success();
   Graph &G = *Ctx.M.Main;
   // Trainable: LoRA's adapters; else the parameters --trainable names (by
   // default all of them, none of a LoRA base), less the --freeze ones.
@@ -138,7 +141,10 @@ Error runAlias(AnalysisContext &Ctx) {
   // Expand and views of them.
   DenseSet<const Value *> Expanded;
   Ctx.StorageOf.clear();
-  for (const auto &N : Ctx.M.Main->Nodes) {
+  // Every graph's nodes, subgraphs included (a generation op's decoder is
+  // priced by its own forward walk).
+  Ctx.M.Main->walk([&](Node &Nd) {
+    const Node *N = &Nd;
     ViewKind K = viewKind(*N);
     // split, chunk, unbind: every part is a view of its source (PyTorch's
     // split_with_sizes returns views), so a saved part keeps all of it.
@@ -147,14 +153,14 @@ Error runAlias(AnalysisContext &Ctx) {
         if (Out)
           Ctx.StorageOf[Out] = Ctx.storage(N->input(0));
     if (!isView(*N, K) || !N->input(0) || !N->output(0))
-      continue;
+      return;
     const Value *In = N->input(0), *Out = N->output(0);
     // Reshaping a broadcast (expanded) view cannot be a view: PyTorch's
     // reshape copies it, at the expanded size (repeat_kv of grouped-query
     // attention: expand then reshape).
     bool Reshapes = K == ViewKind::Reshape;
     if (Reshapes && Expanded.count(In))
-      continue;
+      return;
     Ctx.StorageOf[Out] = Ctx.storage(In);
     Optional<uint64_t> NIn = In->Sh.numElements(), NOut = Out->Sh.numElements();
     bool Broadcasts = K == ViewKind::Broadcast && NIn && NOut && *NOut > *NIn;
@@ -162,7 +168,7 @@ Error runAlias(AnalysisContext &Ctx) {
                  K != ViewKind::ViewIfScalarIndex && Expanded.count(In);
     if (Broadcasts || Keeps)
       Expanded.insert(Out);
-  }
+  });
   return Error::success();
 }
 

@@ -1,6 +1,7 @@
 //===- OpRegistry.cpp - The op registry: one table, one lookup ------------===//
 
 #include "vram/Analysis/OpRegistry.h"
+#include "vram/Analysis/UserOps.h"
 
 #include <algorithm>
 #include <vector>
@@ -18,6 +19,7 @@ ArrayRef<OpInfo> controlFlowOps();
 ArrayRef<OpInfo> generatorsOps();
 ArrayRef<OpInfo> quantizationOps();
 ArrayRef<OpInfo> contribOps();
+ArrayRef<OpInfo> generationOps();
 ArrayRef<OpInfo> trainingOps();
 ArrayRef<OpInfo> atenOps();
 ArrayRef<OpInfo> fusedKernelsOps();
@@ -32,6 +34,7 @@ ArrayRef<OpFamily> opFamilies() {
       {"generators", generatorsOps},
       {"quantization", quantizationOps},
       {"contrib", contribOps},
+      {"generation", generationOps},
       {"training", trainingOps},
       {"aten", atenOps},
       {"fused-kernels", fusedKernelsOps},
@@ -67,6 +70,9 @@ ArrayRef<const OpInfo *> allOps() {
 }
 
 const OpInfo *findOp(StringRef Domain, StringRef OpType, int64_t Version) {
+  // The user's rules (--op-rules) come first.
+  if (const OpInfo *User = findUserOp(Domain, OpType))
+    return User;
   ArrayRef<const OpInfo *> Rows = allOps();
   auto It =
       std::lower_bound(Rows.begin(), Rows.end(), 0, [&](const OpInfo *R, int) {

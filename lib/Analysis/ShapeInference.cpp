@@ -69,6 +69,29 @@ Error ShapeInference::traceToOrigin(const Node &N, Error E) const {
             (Origin == In ? " is a" : " is a view of the") + " fixed-size " +
             (Origin->Kind == ValueKind::Parameter ? "parameter" : "constant") +
             (Origin == In ? "" : " '" + Origin->Name + "' " + Origin->Sh.str());
+    // A table and its positions (a Range past the table's end): the
+    // positions' count is what the bindings ask for, the table's rows the
+    // most it allows.
+    const Value *Idx = N.input(1);
+    if (I == 0 && Idx && Idx->Bounds && In->Sh.isConcrete() &&
+        Idx->Sh.isConcrete() && Idx->Sh.rank() == 1) {
+      int64_t Axis = N.attrInt("axis", 0);
+      if (Axis < 0)
+        Axis += In->Sh.rank();
+      if (Axis >= 0 && Axis < static_cast<int64_t>(In->Sh.rank()) &&
+          Idx->Bounds->second >= In->Sh[Axis]) {
+        int64_t Need = Idx->Sh[0], Fixed = In->Sh[Axis];
+        std::string Names;
+        for (const auto &B : Ctx.M.DimBindings)
+          if (B.second == Need)
+            Names += (Names.empty() ? "" : " or ") + B.first;
+        Extra += ": " +
+                 (Names.empty() ? "a dim of " + std::to_string(Need)
+                                : Names + " is " + std::to_string(Need)) +
+                 " here and can be at most " + std::to_string(Fixed);
+        break;
+      }
+    }
     // Elementwise (broadcast) conflicts: another input of the same rank
     // whose every dim either broadcasts with this one's or is larger than
     // it. The larger dim is what the bindings ask for, this one's the most

@@ -14,6 +14,7 @@
 #include "vram/Cost/Cost.h"
 #include "vram/Cost/Liveness.h"
 #include "vram/Cost/Recipes.h"
+#include "vram/Support/Diagnostics.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
@@ -57,7 +58,8 @@ namespace {
 
 /// The recipe's per-parameter terms for the options' optimizer, with the
 /// options' overrides; serving keeps the weights only.
-std::vector<RecipeTerm> buildTerms(const Recipe &R, const CostOptions &O) {
+std::vector<RecipeTerm> buildTerms(const Recipe &R, const CostOptions &O,
+                                   Mode RunMode) {
   int Copies = optimizerStateCopies(O.Optimizer);
   std::vector<RecipeTerm> Terms = {
       {"weights", "weights (" + dtypeName(R.WeightTy).str() + ")",
@@ -82,7 +84,7 @@ std::vector<RecipeTerm> buildTerms(const Recipe &R, const CostOptions &O) {
     It->BytesPerParam = Ov.second;
     It->Name = It->Key + " (override)";
   }
-  if (O.RunMode == Mode::Infer) {
+  if (RunMode == Mode::Infer) {
     Terms.resize(1);
     // Serving prices the model as stored unless a weights term is given.
     if (Terms[0].Name == "weights (" + dtypeName(R.WeightTy).str() + ")")
@@ -431,9 +433,14 @@ void priceWorkingSet(CostContext &Ctx) {
           Allocated += Bytes(S);
       },
       [&](size_t I) {
-        C.NodeBytes[I] = Allocated;
-        if (Live > C.WorkingSetPeak) {
+        // A generation loop also holds its decoder's working set.
+        uint64_t Step =
+            stepWorkingSet(Ctx, *G.Nodes[I], C.ActivationType, C.KVFormat).Peak;
+        C.NodeBytes[I] = Allocated + Step;
+        if (Live + Step > C.WorkingSetPeak) {
+          Live += Step;
           AtPeak();
+          Live -= Step;
           C.WorkingSetPeakNode = G.Nodes[I].get();
         }
         Allocated = 0;
@@ -454,23 +461,37 @@ Error runCost(CostContext &Ctx) {
   if (Error E = O.validate())
     return E;
   const Recipe *R = findRecipe(O.Recipe);
-  std::vector<RecipeTerm> Terms = buildTerms(*R, O);
+  // A graph that already holds its backward is one walk as written: the
+  // forward working set's liveness, its weights stored, no optimizer.
+  Mode RunMode = Ctx.BackwardGraph ? Mode::Infer : O.RunMode;
+  std::vector<RecipeTerm> Terms = buildTerms(*R, O, RunMode);
   shardTerms(Terms, O);
-  C.RunMode = O.RunMode;
+  C.RunMode = RunMode;
   C.DataParallel = O.DataParallel;
   C.ZeroStage = O.ZeroStage;
-  C.Recipe = O.RunMode == Mode::Train ? R->Name : "as-stored";
+  C.Recipe = RunMode == Mode::Train ? R->Name : "as-stored";
   C.Optimizer = O.Optimizer;
-  C.ActivationType = O.activationDType().getValueOr(DType::Undefined);
+  CostOptions Effective = O;
+  Effective.RunMode = RunMode;
+  C.ActivationType = Effective.activationDType().getValueOr(DType::Undefined);
   if (!O.WeightFormat.empty())
     C.WeightFormat = cantFail(lookupStorageFormat(O.WeightFormat));
-  if (!O.KVFormat.empty() && O.RunMode == Mode::Infer)
+  if (!O.KVFormat.empty() && RunMode == Mode::Infer)
     C.KVFormat = cantFail(lookupStorageFormat(O.KVFormat));
   C.Terms = std::move(Terms);
   if (Error E = priceParameters(Ctx))
     return E;
   C.NodeBytes.assign(Ctx.M.Main->Nodes.size(), 0);
-  if (O.RunMode == Mode::Train) {
+  if (RunMode == Mode::Train)
+    for (const auto &N : Ctx.M.Main->Nodes)
+      if (const OpInfo *Row = findOp(N->Domain, N->OpType, N->OpsetVersion))
+        if (Row->Serving == ServingKind::Generation)
+          return createStringError(
+              inconvertibleErrorCode(),
+              describeNode(*N) +
+                  ": a generation loop is serving only (it has no training "
+                  "step); price it with --mode=infer");
+  if (RunMode == Mode::Train) {
     if (Error E = priceSaved(Ctx))
       return E;
   } else {

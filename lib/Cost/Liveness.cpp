@@ -1,6 +1,7 @@
 //===- Liveness.cpp - Pricing and forward liveness for the cost passes ----===//
 
 #include "vram/Cost/Liveness.h"
+#include "vram/Analysis/OpRegistry.h"
 
 #include "llvm/Support/Regex.h"
 
@@ -46,8 +47,11 @@ bool holdsData(const Value &S) {
   return S.Kind == ValueKind::Input || S.Kind == ValueKind::Activation;
 }
 
-ForwardWalk::ForwardWalk(const AnalysisContext &Ctx) : Ctx(Ctx) {
-  const Graph &G = *Ctx.M.Main;
+ForwardWalk::ForwardWalk(const AnalysisContext &Ctx)
+    : ForwardWalk(Ctx, *Ctx.M.Main) {}
+
+ForwardWalk::ForwardWalk(const AnalysisContext &Ctx, const Graph &G)
+    : Ctx(Ctx), G(G) {
   for (size_t I = 0; I < G.Nodes.size(); ++I) {
     for (const Value *V : G.Nodes[I]->Inputs)
       if (V)
@@ -62,7 +66,6 @@ ForwardWalk::ForwardWalk(const AnalysisContext &Ctx) : Ctx(Ctx) {
 void ForwardWalk::run(function_ref<void(const Value &)> OnAlloc,
                       function_ref<void(size_t)> OnStep,
                       function_ref<void(const Value &)> OnFree) const {
-  const Graph &G = *Ctx.M.Main;
   size_t End = G.Nodes.size();
   std::vector<SmallVector<const Value *, 2>> FreeAt(End);
   auto Schedule = [&](const Value &S, size_t Producer) {
@@ -93,6 +96,40 @@ void ForwardWalk::run(function_ref<void(const Value &)> OnAlloc,
     for (const Value *S : FreeAt[I])
       OnFree(*S);
   }
+}
+
+StepWorkingSet stepWorkingSet(const AnalysisContext &Ctx, const Node &N,
+                              DType ActTy, const StorageFormat *KV) {
+  StepWorkingSet W;
+  const OpInfo *Row = findOp(N.Domain, N.OpType, N.OpsetVersion);
+  if (!Row || Row->Serving != ServingKind::Generation)
+    return W;
+  for (const auto &Sub : N.Subgraphs) {
+    if (!Sub || Sub->NotTaken)
+      continue;
+    uint64_t Live = 0, LiveKV = 0;
+    auto Bytes = [&](const Value &S) {
+      return workingSetBytes(S, ActTy, KV).getValueOr(0);
+    };
+    ForwardWalk(Ctx, *Sub).run(
+        [&](const Value &S) {
+          Live += Bytes(S);
+          if (isKVCache(S))
+            LiveKV += Bytes(S);
+        },
+        [&](size_t) {
+          if (Live > W.Peak) {
+            W.Peak = Live;
+            W.KVCache = LiveKV;
+          }
+        },
+        [&](const Value &S) {
+          Live -= Bytes(S);
+          if (isKVCache(S))
+            LiveKV -= Bytes(S);
+        });
+  }
+  return W;
 }
 
 } // namespace vram

@@ -432,10 +432,21 @@ Error Timeline::runInfer() {
   persistent();
   // The forward working set step by step (the shared forward walk, as the
   // cost pass prices it), with the cache apart.
-  ForwardWalk(Ctx).run(
-      [&](const Value &S) { add(catOf(S), priced(S)); },
-      [&](size_t I) { record(Phase::Forward, G.Nodes[I].get()); },
-      [&](const Value &S) { sub(catOf(S), priced(S)); });
+  ForwardWalk(Ctx).run([&](const Value &S) { add(catOf(S), priced(S)); },
+                       [&](size_t I) {
+                         // A generation loop's step also holds its decoder's
+                         // working set, the KV cache at the maximum length
+                         // apart.
+                         StepWorkingSet W = stepWorkingSet(
+                             Ctx, *G.Nodes[I], ActTy, Ctx.Cost.KVFormat);
+                         add(LiveCat::KVCache, W.KVCache);
+                         add(LiveCat::Temporaries, W.Peak - W.KVCache);
+                         R.KVCacheBytes = std::max(R.KVCacheBytes, W.KVCache);
+                         record(Phase::Forward, G.Nodes[I].get());
+                         sub(LiveCat::KVCache, W.KVCache);
+                         sub(LiveCat::Temporaries, W.Peak - W.KVCache);
+                       },
+                       [&](const Value &S) { sub(catOf(S), priced(S)); });
   if (R.Steps.empty()) // no nodes: the inputs alone
     record(Phase::Forward, nullptr);
   finish();
@@ -447,8 +458,7 @@ Error Timeline::runInfer() {
 Error runTimeline(CostContext &Ctx) {
   Ctx.Timeline = TimelineResult();
   Timeline T(Ctx);
-  if (Error E =
-          Ctx.CostOpts.RunMode == Mode::Train ? T.runTrain() : T.runInfer())
+  if (Error E = Ctx.Cost.RunMode == Mode::Train ? T.runTrain() : T.runInfer())
     return E;
   fitPeak(Ctx);
   return Error::success();

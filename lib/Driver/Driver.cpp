@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "vram/Driver/Driver.h"
+#include "vram/Analysis/UserOps.h"
 #include "vram/Cost/Recipes.h"
 #include "vram/Frontend/Frontend.h"
 #include "vram/Pipeline/Pipeline.h"
@@ -20,6 +21,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/Timer.h"
@@ -153,6 +155,22 @@ ChoiceOpt<Mode> RunMode("mode", cl::desc("What to price"),
                                               "serving: weights + forward "
                                               "working set")),
                         cl::init(Mode::Train), cl::cat(StepCat));
+cl::opt<std::string>
+    OpRules("op-rules", cl::value_desc("FILE"),
+            cl::desc("Rules for ops the tool does not know, one a line "
+                     "(docs/memory.md)"),
+            cl::cat(InputCat));
+ChoiceOpt<GraphKind> GraphKindOpt(
+    "graph-kind", cl::desc("Whether the graph already holds its backward"),
+    cl::values(clEnumValN(GraphKind::Auto, "auto",
+                          "by the rule: tangents_<n> inputs or gradient ops "
+                          "(default)"),
+               clEnumValN(GraphKind::Forward, "forward",
+                          "a forward, differentiated for training"),
+               clEnumValN(GraphKind::Backward, "backward",
+                          "already a backward: priced by liveness as "
+                          "written")),
+    cl::init(GraphKind::Auto), cl::cat(StepCat));
 // The help of --recipe, --optimizer and --recipe-term is set from the tables
 // before the flags are parsed (see parseCommandLine).
 cl::opt<std::string> RecipeName("recipe", cl::init(CostOptions().Recipe),
@@ -670,6 +688,7 @@ Expected<AnalysisOptions> buildAnalysisOptions(const CostOptions &CO,
                                                const WhatIf &W) {
   AnalysisOptions AO;
   AO.Strict = Strict;
+  AO.Kind = GraphKindOpt;
   AO.Fusion = !AsWritten;
   AO.FreezeRegex = Freeze;
   AO.TrainableRegex = Trainable;
@@ -1315,6 +1334,19 @@ int runVramOpt(int Argc, char **Argv) {
   if (InputFiles.size() > 1)
     return Run.fail(
         makeError("one model per run; also given: '" + InputFiles[1] + "'"));
+  if (!OpRules.empty()) {
+    // Errors name the rule file and line: "FILE:LINE: what".
+    auto Buf = MemoryBuffer::getFile(OpRules);
+    if (!Buf) {
+      WithColor::error(errs(), "vram-opt")
+          << OpRules << ": " << Buf.getError().message() << '\n';
+      return 1;
+    }
+    if (Error E = installUserOpRules((*Buf)->getBuffer(), OpRules)) {
+      WithColor::error(errs(), "vram-opt") << toString(std::move(E)) << '\n';
+      return 1;
+    }
+  }
   auto Bindings = parseDims();
   if (!Bindings)
     return Run.fail(Bindings.takeError());

@@ -572,6 +572,9 @@ private:
   /// The function calls the graph being built is nested in.
   const std::vector<std::string> *ScopeCalls = nullptr;
   std::map<std::string, int64_t> Bindings;
+  /// Main-graph inputs holding one integer (a generation op's max_length):
+  /// a binding of that name gives their value.
+  std::set<std::string> ValueInputs;
 
   Error collectFunctions(const onnx::ModelProto &MP);
   /// The model-local function N calls, or null when N is an operator: a
@@ -853,9 +856,10 @@ bool Builder::isParamInput(const Value &V, bool HasStaticShape) {
   if (!isFloatingPoint(V.Ty) || !HasStaticShape)
     return false;
   static const char *const DataLike[] = {
-      "mask",  "input_ids", "position",       "past",         "present",
-      "cache", "state",     "label",          "pixel",        "token_type",
-      "audio", "image",     "input_features", "hidden_states"};
+      "mask",           "input_ids",     "position", "past",
+      "present",        "cache",         "state",    "label",
+      "pixel",          "token_type",    "audio",    "image",
+      "input_features", "hidden_states", "penalty",  "temperature"};
   std::string Lower = StringRef(V.Name).lower();
   for (const char *W : DataLike)
     if (StringRef(Lower).contains(W))
@@ -911,6 +915,21 @@ Error Builder::bindDims(const onnx::GraphProto &GP) {
         Names.push_back(Name);
     }
   }
+  // Inputs of one integer element (scalar or [1]): --dim NAME=V gives the
+  // value of the input named NAME (a generation op's max_length).
+  for (const onnx::ValueInfoProto &VI : GP.input()) {
+    if (Initializers.count(VI.name()) || !VI.type().has_tensor_type())
+      continue;
+    const auto &TT = VI.type().tensor_type();
+    int ET = TT.elem_type();
+    bool Int = ET == onnx::TensorProto::INT32 || ET == onnx::TensorProto::INT64;
+    if (Int && TT.has_shape() && TT.shape().dim_size() <= 1 &&
+        all_of(TT.shape().dim(),
+               [](const onnx::TensorShapeProto::Dimension &D) {
+                 return D.has_dim_value() && D.dim_value() == 1;
+               }))
+      ValueInputs.insert(VI.name());
+  }
   for (const auto &D : Opts.Dims) {
     if (D.second < 0)
       return make_error<DimBindingError>(DimBindingError::Negative, D.first,
@@ -919,7 +938,7 @@ Error Builder::bindDims(const onnx::GraphProto &GP) {
     if (!Ins.second && Ins.first->second != D.second)
       return make_error<DimBindingError>(DimBindingError::BoundTwice, D.first,
                                          Ins.first->second, D.second);
-    if (!is_contained(Names, D.first)) {
+    if (!is_contained(Names, D.first) && !ValueInputs.count(D.first)) {
       DimBindingError Unused(DimBindingError::Unused, D.first);
       Diags.note(Opts.DescribeDimWarning ? Opts.DescribeDimWarning(Unused)
                                          : Unused.message());
@@ -942,6 +961,9 @@ Error Builder::bindDims(const onnx::GraphProto &GP) {
     return make_error<DimBindingError>(std::move(Unbound));
   for (const std::string &N : Names)
     M.DimBindings[N] = Bindings[N];
+  for (const std::string &N : ValueInputs)
+    if (Bindings.count(N))
+      M.DimBindings[N] = Bindings[N];
   return Error::success();
 }
 
@@ -1251,8 +1273,14 @@ Error Builder::addGraphInputs(const onnx::GraphProto &GP, Graph &G,
                          [](const onnx::TensorShapeProto::Dimension &D) {
                            return D.has_dim_value();
                          });
-    if (IsMain && isParamInput(*V, Static))
+    if (IsMain && isParamInput(*V, Static)) {
       V->Kind = ValueKind::Parameter;
+      V->ParamByRule =
+          !ParamInputsRe && !(DataInputsRe && DataInputsRe->match(V->Name));
+    }
+    auto Bound = Bindings.find(V->Name);
+    if (IsMain && ValueInputs.count(V->Name) && Bound != Bindings.end())
+      V->Data = TensorData::ints({Bound->second});
     G.Inputs.push_back(V);
   }
   return Error::success();

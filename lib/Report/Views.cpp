@@ -108,6 +108,12 @@ public:
         Mode += " " + KV.first + "=" + std::to_string(KV.second);
     }
     OS << wrapText(Mode, Width, 2) << '\n';
+    if (Ctx.BackwardGraph)
+      OS << wrapText("backward graph (" + Ctx.GraphKindReason +
+                         "): priced by liveness as written, not "
+                         "differentiated again",
+                     Width, 2)
+         << '\n';
     printHeadline(OS);
     OS << "\nParameters: " << withCommas(C.ParamCount) << " ("
        << withCommas(C.TrainableCount) << " trainable)\n";
@@ -235,6 +241,9 @@ public:
                                      {"total", C.FormulaTotal}};
     Root["model"] = Ctx.M.Path;
     Root["mode"] = modeName(C.RunMode);
+    Root["graph_kind"] = Ctx.BackwardGraph ? "backward" : "forward";
+    if (Ctx.BackwardGraph)
+      Root["graph_kind_reason"] = Ctx.GraphKindReason;
     Root["recipe"] = C.Recipe;
     Root["optimizer"] = C.Optimizer;
     json::Object Dims;

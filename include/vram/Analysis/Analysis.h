@@ -50,9 +50,18 @@ enum class CheckpointPolicy { None, Selective, Full };
 /// as one flash kernel keeping Q, K, V, its output and the log-sum-exp.
 enum class AttentionKernel { Eager, Flash };
 
+/// What the graph is: a forward to differentiate, or one that already holds
+/// its backward (priced by liveness as written); Auto decides by the rule
+/// of lib/Analysis/GraphKind.cpp.
+enum class GraphKind { Auto, Forward, Backward };
+/// "auto", "forward" or "backward".
+const char *graphKindName(GraphKind K);
+
 struct AnalysisOptions {
   /// Unknown ops, unpriced tensors and other soft problems become errors.
   bool Strict = false;
+  /// Forward, backward, or decided by the rule (graph-kind pass).
+  GraphKind Kind = GraphKind::Auto;
   /// Price exporter-decomposed kernels as the kernel (false: the graph as
   /// written, node by node).
   bool Fusion = true;
@@ -127,6 +136,10 @@ struct AnalysisContext {
   const AnalysisOptions &Opts;
   Diagnostics &Diags;
 
+  /// Filled by graph-kind: the graph already holds its backward (priced by
+  /// liveness as written, never differentiated again), and why.
+  bool BackwardGraph = false;
+  std::string GraphKindReason;
   /// Filled by shape-inference: values (of any graph) without a concrete
   /// shape after propagation, in topological order.
   std::vector<const Value *> Unpriced;
@@ -219,6 +232,8 @@ llvm::Expected<StageAssignment> assignStages(const Graph &G,
 
 // The analysis passes and their printers (registered in
 // vram/Pipeline/Passes.def).
+llvm::Error runGraphKind(AnalysisContext &Ctx);
+void printGraphKind(AnalysisContext &Ctx, llvm::raw_ostream &OS);
 llvm::Error runShapeInference(AnalysisContext &Ctx);
 void printShapes(AnalysisContext &Ctx, llvm::raw_ostream &OS);
 llvm::Error runFusion(AnalysisContext &Ctx);

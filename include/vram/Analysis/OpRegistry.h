@@ -12,7 +12,9 @@
 //  - Precision, PrecisionCPU: its autocast policy class on CUDA (PyTorch
 //    2.x's lists) and on the CPU (PyTorch 1.13's, probed);
 //  - Exempt: the facets the row lacks on purpose, and why;
-//  - ComputesLoss: the op is a training loss.
+//  - ComputesLoss: the op is a training loss;
+//  - Serving: what serving holds during its step besides its outputs (a
+//    generation loop's subgraphs).
 // The fused kernels the fusion pass recognises are rows of the domain
 // "vram"; a fusion pattern names its kernel's row. How an op behaves in the
 // timeline follows from its View and Grad facets and, for a fused group,
@@ -88,6 +90,18 @@ enum class SavedKind : uint8_t {
 };
 constexpr unsigned NumSavedKinds = 8;
 
+/// What serving (--mode=infer) holds during the op's step besides its
+/// outputs.
+enum class ServingKind : uint8_t {
+  Outputs, ///< nothing more
+  /// A generation loop (BeamSearch, GreedySearch, Sampling): its step also
+  /// holds the largest forward working set of its subgraphs, which its
+  /// shape function sizes for the last decoding step (batch x beams rows,
+  /// the KV cache at the maximum length). Serving only: a model holding one
+  /// has no training step.
+  Generation
+};
+
 struct OpInfo {
   const char *Domain; ///< "" ai.onnx, "com.microsoft", "vram" (fused kernels)
   const char *OpType;
@@ -111,6 +125,8 @@ struct OpInfo {
   PrecisionClass PrecisionCPU = Precision;
   /// What the tensors it keeps are (for the report's summary by kind).
   SavedKind Kind = SavedKind::Other;
+  /// What serving holds during its step (lib/Cost/Liveness.cpp).
+  ServingKind Serving = ServingKind::Outputs;
 
   bool differentiable() const { return Grad == GradKind::Differentiable; }
 };
@@ -122,6 +138,10 @@ llvm::ArrayRef<const OpInfo *> allOps();
 /// above), or nullptr.
 const OpInfo *findOp(llvm::StringRef Domain, llvm::StringRef OpType,
                      int64_t Version);
+
+/// A gradient op (onnxruntime's *Grad ops, YieldOp: a row whose saved rule
+/// is the gradient ops' own): a graph holding one is already a backward.
+bool isGradientOp(const OpInfo &Row);
 
 /// The registry's op families, each with its rows (for tests and
 /// --list-ops).

@@ -55,6 +55,10 @@ bool holdsData(const Value &Storage);
 class ForwardWalk {
 public:
   explicit ForwardWalk(const AnalysisContext &Ctx);
+  /// A walk of graph G (a subgraph: its inputs allocated first, its outputs
+  /// kept; the alias pass covers subgraphs, so their views allocate
+  /// nothing).
+  ForwardWalk(const AnalysisContext &Ctx, const Graph &G);
 
   /// Which outputs of a node are allocated (default: every output that
   /// owns its storage and holds data).
@@ -71,9 +75,23 @@ public:
 
 private:
   const AnalysisContext &Ctx;
+  const Graph &G;
   /// Storage -> index of the last node using it; graph outputs: the end.
   llvm::DenseMap<const Value *, size_t> LastUse;
 };
+
+/// What a node holds during its step besides its outputs, when its row
+/// says so (ServingKind::Generation): the largest forward working set of
+/// its subgraphs (priced like the main graph's tensors) and, of that, the
+/// KV cache (subgraph inputs and outputs named past, present or cache,
+/// priced in KV when given, as workingSetBytes does).
+/// Zero for every other node.
+struct StepWorkingSet {
+  uint64_t Peak = 0;
+  uint64_t KVCache = 0;
+};
+StepWorkingSet stepWorkingSet(const AnalysisContext &Ctx, const Node &N,
+                              DType ActTy, const StorageFormat *KV = nullptr);
 
 } // namespace vram
 

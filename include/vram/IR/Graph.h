@@ -144,12 +144,19 @@ public:
   llvm::SmallVector<Node *, 2> Users;
   /// Contents when small and known (constants, shape arithmetic results).
   llvm::Optional<TensorData> Data;
+  /// The least and greatest element of an integer tensor made by Range,
+  /// known even when its contents are too large to keep (positions of a
+  /// long sequence).
+  llvm::Optional<std::pair<int64_t, int64_t>> Bounds;
   /// Set for a sequence value: its elements (Sh is then their storage).
   llvm::Optional<SequenceType> Seq;
   /// Shape declared in the model (graph input/output, value_info), kept to
   /// report stale declarations; the computed shape wins.
   llvm::Optional<Shape> DeclaredShape;
   bool IsGraphOutput = false;
+  /// A graph input that the automatic rule (not --param-inputs) made a
+  /// parameter; the graph-kind pass may make it data again.
+  bool ParamByRule = false;
   /// Stored in its own dtype under every precision recipe: an upcast the
   /// training step makes on purpose (the f32 logits of a loss).
   bool FixedDType = false;

@@ -98,10 +98,28 @@ Error ifOp(ShapeContext &C) {
     Value *T = (*Then)->Outputs[I], *E = (*Else)->Outputs[I];
     if (Chosen) {
       Value *V = Chosen->Outputs[I];
-      setOut(C, I, V->Ty, V->Sh, V->Data);
+      if (V->Seq)
+        C.setSequenceOutput(I, V->Ty, *V->Seq);
+      else
+        setOut(C, I, V->Ty, V->Sh, V->Data);
       continue;
     }
     DType Ty = T->Ty != DType::Undefined ? T->Ty : E->Ty;
+    if (T->Seq && E->Seq) {
+      // Sequences: the larger of the two when both are known, else a
+      // sequence of unknown length whose elements have the shape the two
+      // agree on.
+      Shape ST = T->Seq->storage(), SE = E->Seq->storage();
+      Optional<uint64_t> NT = ST.numElements(), NE = SE.numElements();
+      if (NT && NE) {
+        C.setSequenceOutput(I, Ty, *NT >= *NE ? *T->Seq : *E->Seq);
+        continue;
+      }
+      SequenceType Joined;
+      Joined.Element = mergeShapes(T->Seq->common(), E->Seq->common());
+      C.setSequenceOutput(I, Ty, Joined);
+      continue;
+    }
     C.setOutput(I, Ty, joinBranches(T->Sh, E->Sh));
   }
   return ok();

@@ -580,6 +580,15 @@ inline Error range(ShapeContext &C) {
     if (static_cast<uint64_t>(N) <= MaxKnownElements)
       for (int64_t I = 0; I < N; ++I)
         D.Ints.push_back(wrapInt(T, S + I * Dl));
+    // The first and last elements bound it (a gather of positions checks
+    // them against its table even when the contents are too large to keep).
+    int64_t Last;
+    if (Value *Out = C.out(0)) {
+      Out->Bounds = None;
+      if (N > 0 && !__builtin_mul_overflow(N - 1, Dl, &Last) &&
+          !__builtin_add_overflow(S, Last, &Last))
+        Out->Bounds = std::make_pair(std::min(S, Last), std::max(S, Last));
+    }
   } else {
     double S = Start->asDouble(0), L = Limit->asDouble(0),
            Dl = Delta->asDouble(0);

@@ -140,6 +140,13 @@ Error gather(ShapeContext &C) {
   auto Indices = C.ints(1);
   int64_t AxisDim = X->Sh[*Axis];
   bool InRange = true;
+  // Positions (a Range) past the end of a fixed-size table (a learned
+  // position embedding): the sequence is longer than the model allows.
+  if (Idx->Bounds && AxisDim >= 0 && X->isInitializerLike() &&
+      (Idx->Bounds->second >= AxisDim || Idx->Bounds->first < -AxisDim))
+    return C.error("positions up to " + Twine(Idx->Bounds->second) +
+                   " are out of range for dim " + Twine(AxisDim) +
+                   " of the table");
   if (Indices && AxisDim >= 0) {
     for (int64_t &I : *Indices) {
       if (I < -AxisDim || I >= AxisDim) {

@@ -731,4 +731,6 @@ const OpInfo Rows[] = {
 
 ArrayRef<OpInfo> trainingOps() { return Rows; }
 
+bool isGradientOp(const OpInfo &Row) { return Row.Save == saveGradientOp; }
+
 } // namespace vram
