@@ -90,8 +90,12 @@ public:
     const unsigned Width = reportWidth();
     printFitLine(OS);
     OS << wrapText("vram-opt: " + Ctx.M.Path, Width, 2) << '\n';
-    // Serving has no optimizer: the header does not name one.
-    std::string Mode = "mode " + std::string(modeName(C.RunMode));
+    // Serving has no optimizer: the header does not name one. A graph that
+    // holds its own backward is one step as written, whatever the mode.
+    std::string Mode = Ctx.BackwardGraph
+                           ? std::string("mode as written (a training step "
+                                         "whose backward is in the graph)")
+                           : "mode " + std::string(modeName(C.RunMode));
     if (C.RunMode == Mode::Train)
       Mode += ", recipe " + C.Recipe + ", optimizer " + C.Optimizer;
     else
