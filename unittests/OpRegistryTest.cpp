@@ -166,6 +166,7 @@ TEST(OpRegistry, FacetCounts) {
     Count["computes loss"] += R->ComputesLoss;
     Count[std::string("kind ") + savedKindName(R->Kind)] += 1;
     Count["serving generation"] += R->Serving == ServingKind::Generation;
+    Count["reduces hidden"] += R->ReducesHidden;
     Count["gradient ops"] += isGradientOp(*R);
   }
   std::cout << "[ registry ] " << Rows << " rows, " << Ops.size() << " ops\n";

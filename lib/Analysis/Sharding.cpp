@@ -23,28 +23,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "vram/Analysis/Analysis.h"
+#include "vram/Analysis/OpRegistry.h"
 
 using namespace llvm;
 
 namespace vram {
-
-namespace {
-
-bool isProduct(const Node &N) {
-  return (N.Domain.empty() && (N.OpType == "MatMul" || N.OpType == "Gemm")) ||
-         (N.Domain == "com.microsoft" && N.OpType == "FusedMatMul");
-}
-
-/// Ops that reduce over the last (hidden) dim: wrong on a tensor split
-/// along it.
-bool reducesHidden(const Node &N) {
-  static const char *const Ops[] = {
-      "LayerNormalization", "SimplifiedLayerNormalization",
-      "SkipLayerNormalization", "RMSNormalization", "ReduceMean"};
-  return is_contained(Ops, N.OpType);
-}
-
-} // namespace
 
 Error applyTensorParallel(AnalysisContext &Ctx) {
   const unsigned T = Ctx.Opts.TensorParallel;
@@ -65,9 +48,14 @@ Error applyTensorParallel(AnalysisContext &Ctx) {
   };
   for (const auto &NPtr : G.Nodes) {
     const Node &N = *NPtr;
+    // What the op is: a product with a weight (the registry's MatMul kind:
+    // MatMul, Gemm, FusedMatMul, ...), or a norm over the hidden dims.
+    const OpInfo *Op = findOp(N.Domain, N.OpType, N.OpsetVersion);
+    bool IsProduct = Op && Op->Kind == SavedKind::MatMul;
+    bool ReducesHidden = Op && Op->ReducesHidden;
     bool AnySplit = any_of(
         N.Inputs, [&](const Value *V) { return V && !IsParam(V) && Split(V); });
-    if (isProduct(N) && (IsParam(N.input(1)) || IsParam(N.input(0)))) {
+    if (IsProduct && (IsParam(N.input(1)) || IsParam(N.input(0)))) {
       SplitValue(IsParam(N.input(1)) ? N.input(1) : N.input(0));
       if (!AnySplit) { // column-parallel
         if (N.OpType == "Gemm" && IsParam(N.input(2)))
@@ -83,7 +71,7 @@ Error applyTensorParallel(AnalysisContext &Ctx) {
     }
     if (!AnySplit)
       continue;
-    if (reducesHidden(N) && !Ctx.Opts.SequenceParallel)
+    if (ReducesHidden && !Ctx.Opts.SequenceParallel)
       ++Ctx.Unshardable[N.qualifiedOp()];
     for (const Value *V : N.Inputs)
       if (IsParam(V))

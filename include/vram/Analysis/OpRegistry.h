@@ -127,6 +127,11 @@ struct OpInfo {
   SavedKind Kind = SavedKind::Other;
   /// What serving holds during its step (lib/Cost/Liveness.cpp).
   ServingKind Serving = ServingKind::Outputs;
+  /// It normalises or reduces over the trailing (hidden) dims (LayerNorm,
+  /// RMSNorm, mean over the last dim): priced as split all the same when
+  /// tensor parallelism splits its input along them, and reported
+  /// (lib/Analysis/Sharding.cpp).
+  bool ReducesHidden = false;
 
   bool differentiable() const { return Grad == GradKind::Differentiable; }
 };

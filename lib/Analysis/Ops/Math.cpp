@@ -953,12 +953,14 @@ const OpInfo Rows[] = {
      ViewKind::None, GradKind::Differentiable, PrecisionClass::InputType,
      "mean.dim: self (PyTorch 1.13 keeps it; 2.x keeps only sizes); "
      "mean() of every element: sizes only",
-     ""},
+     "", false, PrecisionClass::InputType, SavedKind::Other,
+     ServingKind::Outputs, true},
     {"", "ReduceMean", 18, Any, reduce<Red::Mean, true>, saveMean,
      ViewKind::None, GradKind::Differentiable, PrecisionClass::InputType,
      "mean.dim: self (PyTorch 1.13 keeps it; 2.x keeps only sizes); "
      "mean() of every element: sizes only",
-     ""},
+     "", false, PrecisionClass::InputType, SavedKind::Other,
+     ServingKind::Outputs, true},
     {"", "ReduceMax", 1, 17, reduce<Red::Max, false>, saveReduceMinMax,
      ViewKind::None, GradKind::Differentiable, PrecisionClass::InputType,
      "amax: self, result", ""},
