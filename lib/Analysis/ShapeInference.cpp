@@ -54,6 +54,19 @@ const Value *fixedSizeOrigin(const Value *V) {
   return nullptr;
 }
 
+/// ": seq is 4096 here and can be at most 1024": the dims bound to Need (or
+/// "a dim of Need") and the most a fixed-size tensor allows.
+std::string limitOf(const AnalysisContext &Ctx, int64_t Need, int64_t Fixed) {
+  std::string Names;
+  for (const auto &B : Ctx.M.DimBindings)
+    if (B.second == Need)
+      Names += (Names.empty() ? "" : " or ") + B.first;
+  return ": " +
+         (Names.empty() ? "a dim of " + std::to_string(Need)
+                        : Names + " is " + std::to_string(Need)) +
+         " here and can be at most " + std::to_string(Fixed);
+}
+
 /// A shape error at N traced to its origin: when an input of N is (a view
 /// of) a fixed-size initializer or constant, the error names it and, where
 /// another input's dim is larger than that input's, the largest value the
@@ -80,15 +93,7 @@ Error ShapeInference::traceToOrigin(const Node &N, Error E) const {
         Axis += In->Sh.rank();
       if (Axis >= 0 && Axis < static_cast<int64_t>(In->Sh.rank()) &&
           Idx->Bounds->second >= In->Sh[Axis]) {
-        int64_t Need = Idx->Sh[0], Fixed = In->Sh[Axis];
-        std::string Names;
-        for (const auto &B : Ctx.M.DimBindings)
-          if (B.second == Need)
-            Names += (Names.empty() ? "" : " or ") + B.first;
-        Extra += ": " +
-                 (Names.empty() ? "a dim of " + std::to_string(Need)
-                                : Names + " is " + std::to_string(Need)) +
-                 " here and can be at most " + std::to_string(Fixed);
+        Extra += limitOf(Ctx, Idx->Sh[0], In->Sh[Axis]);
         break;
       }
     }
@@ -119,14 +124,7 @@ Error ShapeInference::traceToOrigin(const Node &N, Error E) const {
       }
       if (!Broadcastish || Need < 0)
         continue;
-      std::string Names;
-      for (const auto &B : Ctx.M.DimBindings)
-        if (B.second == Need)
-          Names += (Names.empty() ? "" : " or ") + B.first;
-      Extra += ": " +
-               (Names.empty() ? "a dim of " + std::to_string(Need)
-                              : Names + " is " + std::to_string(Need)) +
-               " here and can be at most " + std::to_string(Fixed);
+      Extra += limitOf(Ctx, Need, Fixed);
       break;
     }
   }
