@@ -8,6 +8,8 @@ using namespace llvm;
 
 namespace vram {
 
+char DimLimitError::ID;
+
 Error AnalysisOptions::validate() const {
   std::string Err;
   for (const std::string *R : {&FreezeRegex, &TrainableRegex, &Lora.Targets})

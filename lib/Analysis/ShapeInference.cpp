@@ -54,17 +54,32 @@ const Value *fixedSizeOrigin(const Value *V) {
   return nullptr;
 }
 
-/// ": seq is 4096 here and can be at most 1024": the dims bound to Need (or
-/// "a dim of Need") and the most a fixed-size tensor allows.
-std::string limitOf(const AnalysisContext &Ctx, int64_t Need, int64_t Fixed) {
-  std::string Names;
+/// A limit a fixed-size tensor puts on the dims bound to Need: at most
+/// Fixed.
+struct Limit {
+  std::vector<std::string> Dims;
+  int64_t Need = -1, Fixed = -1;
+
+  /// ": seq is 4096 here and can be at most 1024" (or "a dim of 4096").
+  std::string str() const {
+    std::string Names;
+    for (const std::string &D : Dims)
+      Names += (Names.empty() ? "" : " or ") + D;
+    return ": " +
+           (Names.empty() ? "a dim of " + std::to_string(Need)
+                          : Names + " is " + std::to_string(Need)) +
+           " here and can be at most " + std::to_string(Fixed);
+  }
+};
+
+Limit limitOf(const AnalysisContext &Ctx, int64_t Need, int64_t Fixed) {
+  Limit L;
+  L.Need = Need;
+  L.Fixed = Fixed;
   for (const auto &B : Ctx.M.DimBindings)
     if (B.second == Need)
-      Names += (Names.empty() ? "" : " or ") + B.first;
-  return ": " +
-         (Names.empty() ? "a dim of " + std::to_string(Need)
-                        : Names + " is " + std::to_string(Need)) +
-         " here and can be at most " + std::to_string(Fixed);
+      L.Dims.push_back(B.first);
+  return L;
 }
 
 /// A shape error at N traced to its origin: when an input of N is (a view
@@ -73,6 +88,7 @@ std::string limitOf(const AnalysisContext &Ctx, int64_t Need, int64_t Fixed) {
 /// dim can take and the bindings that gave it.
 Error ShapeInference::traceToOrigin(const Node &N, Error E) const {
   std::string Extra;
+  Optional<Limit> Found;
   for (unsigned I = 0; I < N.numInputs() && Extra.empty(); ++I) {
     const Value *In = N.input(I);
     const Value *Origin = In ? fixedSizeOrigin(In) : nullptr;
@@ -93,7 +109,7 @@ Error ShapeInference::traceToOrigin(const Node &N, Error E) const {
         Axis += In->Sh.rank();
       if (Axis >= 0 && Axis < static_cast<int64_t>(In->Sh.rank()) &&
           Idx->Bounds->second >= In->Sh[Axis]) {
-        Extra += limitOf(Ctx, Idx->Sh[0], In->Sh[Axis]);
+        Found = limitOf(Ctx, Idx->Sh[0], In->Sh[Axis]);
         break;
       }
     }
@@ -124,10 +140,14 @@ Error ShapeInference::traceToOrigin(const Node &N, Error E) const {
       }
       if (!Broadcastish || Need < 0)
         continue;
-      Extra += limitOf(Ctx, Need, Fixed);
+      Found = limitOf(Ctx, Need, Fixed);
       break;
     }
   }
+  if (Found)
+    return make_error<DimLimitError>(toString(std::move(E)) + Extra +
+                                         Found->str(),
+                                     Found->Dims, Found->Fixed);
   if (Extra.empty())
     return E;
   return makeError(toString(std::move(E)) + Extra);

@@ -936,6 +936,7 @@ Error ToolRun::analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS,
   if (Searched && Ctx.Timeline.FitResult) {
     Ctx.Timeline.FitResult->Dim = Searched->Dim;
     Ctx.Timeline.FitResult->Max = Searched->Max;
+    Ctx.Timeline.FitResult->ModelLimit = Searched->ModelLimit;
   }
   if (PrintIR)
     printIR(*Ctx.M.Main, OS);
@@ -1067,10 +1068,28 @@ Error ToolRun::fit(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
   const int64_t Cap = int64_t(1) << 24;     // the largest value tried
   std::map<int64_t, bool> Known;            // the runs made: value -> fits
   std::vector<std::vector<uint64_t>> First; // step totals at 1, 2, 3
+  TimelineResult::Fit Searched;
+  Searched.Dim = FitDim;
+  // A value past the model's own limit on the dim (a position table of
+  // 1024 rows) does not fit either; the limit is reported with the answer.
+  auto PastLimit = [&](int64_t V, Error E) -> Expected<bool> {
+    Error Rest =
+        handleErrors(std::move(E), [&](const DimLimitError &L) -> Error {
+          if (!is_contained(L.Dims, FitDim))
+            return make_error<DimLimitError>(L);
+          Searched.ModelLimit = L.Max;
+          return Error::success();
+        });
+    if (Rest)
+      return std::move(Rest);
+    return Known[V] = false;
+  };
   auto Fits = [&](int64_t V) -> Expected<bool> {
     auto It = Known.find(V);
     if (It != Known.end())
       return It->second;
+    if (Searched.ModelLimit && V > *Searched.ModelLimit)
+      return Known[V] = false;
     Load.Dims = Base;
     Load.Dims.emplace_back(FitDim, V);
     auto M = build("build IR, bind dims (per --fit probe)");
@@ -1078,13 +1097,11 @@ Error ToolRun::fit(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
       return M.takeError();
     CostContext Ctx(**M, Analysis, Cost, Diags);
     if (Error E = runPipeline(Ctx, Timers.instrumentation()))
-      return std::move(E);
+      return PastLimit(V, std::move(E));
     if (V == int64_t(First.size()) + 1)
       First.push_back(stepTotals(Ctx));
     return Known[V] = Ctx.Timeline.FitResult && Ctx.Timeline.FitResult->Fits;
   };
-  TimelineResult::Fit Searched;
-  Searched.Dim = FitDim;
   auto Report = [&](int64_t Max, function_ref<bool(const CostContext &)> Accept,
                     bool *Accepted) {
     Searched.Max = Max;
@@ -1122,10 +1139,14 @@ Error ToolRun::fit(ArrayRef<PipelineStep> Steps, raw_ostream &OS) {
         return Fit && Q->matches(Guess, stepTotals(Ctx)) &&
                (Guess == Cap || !Q->fitsAt(Guess + 1, Cost.GpuBytes));
       };
-      if (Error E = Report(Guess, Check, &Accepted))
-        return E;
-      if (Accepted)
+      if (Error E = Report(Guess, Check, &Accepted)) {
+        // Past the model's limit: the search below finds the answer.
+        Expected<bool> F = PastLimit(Guess, std::move(E));
+        if (!F)
+          return F.takeError();
+      } else if (Accepted) {
         return Error::success();
+      }
     }
   }
 

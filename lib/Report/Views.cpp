@@ -208,6 +208,9 @@ public:
         ", " + formatBytes(Margin) + (F.Fits ? " headroom" : " over");
     if (!F.Dim.empty())
       Tail += "; largest " + F.Dim + " that fits: " + std::to_string(F.Max);
+    if (!F.Dim.empty() && F.ModelLimit)
+      Tail +=
+          " (the model allows at most " + std::to_string(*F.ModelLimit) + ")";
     std::string Line = std::string(F.Fits ? "fits" : "does not fit") + " on " +
                        F.Gpu + " (" + formatBytes(F.GpuBytes) + "): peak " +
                        formatBytes(R.PeakBytes) + " in " + phaseName(P.Phase) +
@@ -225,6 +228,8 @@ public:
       if (!F->Dim.empty()) {
         Fit["dim"] = F->Dim;
         Fit["max"] = F->Max;
+        if (F->ModelLimit)
+          Fit["model_limit"] = *F->ModelLimit;
       }
       Root["fit"] = std::move(Fit);
     }

@@ -126,6 +126,25 @@ struct AnalysisOptions {
 llvm::Expected<AnalysisOptions::LoraOptions>
 parseLoraSpec(llvm::StringRef Spec);
 
+/// A shape error that a model's own fixed size explains (a position table
+/// of 1024 rows, an 8 x 8 mask buffer): the symbolic dims bound to the value
+/// that does not fit (Dims) can be at most Max. message() is the whole
+/// error, origin and limit included. The planner's --fit reads a probe that
+/// fails this way as a value that does not fit.
+class DimLimitError : public llvm::ErrorInfo<DimLimitError> {
+public:
+  static char ID;
+  DimLimitError(std::string Message, std::vector<std::string> Dims, int64_t Max)
+      : Message(std::move(Message)), Dims(std::move(Dims)), Max(Max) {}
+  std::string Message;
+  std::vector<std::string> Dims;
+  int64_t Max;
+  void log(llvm::raw_ostream &OS) const override { OS << Message; }
+  std::error_code convertToErrorCode() const override {
+    return llvm::inconvertibleErrorCode();
+  }
+};
+
 /// What the passes share: the model, options, diagnostics and the results
 /// of earlier passes.
 struct AnalysisContext {

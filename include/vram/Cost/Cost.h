@@ -291,6 +291,9 @@ struct TimelineResult {
     /// (0: not even 1); the report is for that value (or 1).
     std::string Dim;
     int64_t Max = 0;
+    /// The most the model itself allows for Dim (a fixed-size table or
+    /// buffer), when a probe went past it.
+    llvm::Optional<int64_t> ModelLimit;
   };
   llvm::Optional<Fit> FitResult;
 };
