@@ -136,7 +136,13 @@ public:
     if (C.BufferBytes)
       Terms.row({"buffers (non-trainable, as stored)", TextTable::Cell(),
                  TextTable::Cell::bytes(C.BufferBytes)});
-    Terms.row({"total", fmt::format("{:.2f}", PerParam),
+    // Per parameter, the terms add up only when every one applies to every
+    // parameter: all of them trainable, none in a storage format.
+    bool Uniform = C.TrainableCount == C.ParamCount && !C.WeightFormat;
+    Terms.row({"total",
+               Uniform || C.RunMode != Mode::Train
+                   ? TextTable::Cell(fmt::format("{:.2f}", PerParam))
+                   : TextTable::Cell(),
                TextTable::Cell::bytes(C.Parameters + C.Gradients +
                                       C.OptimizerState)});
     Terms.print(OS, Width);
