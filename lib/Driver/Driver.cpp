@@ -887,6 +887,39 @@ struct ToolRun {
     return M;
   }
 
+  /// --trace and --html, opened before any work so that a path that
+  /// cannot be written fails at once (kept only if the run succeeds).
+  Error openSideOutputs() {
+    if (!TraceFile.empty()) {
+      auto T = openOutput(TraceFile, "trace");
+      if (!T)
+        return T.takeError();
+      Trace = std::move(*T);
+    }
+    if (!HtmlFile.empty()) {
+      auto H = openOutput(HtmlFile, "HTML");
+      if (!H)
+        return H.takeError();
+      Html = std::move(*H);
+    }
+    return Error::success();
+  }
+  /// The options of every combination of the what-if lists, all checked
+  /// before the first run; the first in use.
+  Error buildVariants() {
+    for (const WhatIf &W : WhatIfs) {
+      auto C = buildCostOptions(W);
+      if (!C)
+        return C.takeError();
+      auto A = buildAnalysisOptions(*C, W);
+      if (!A)
+        return A.takeError();
+      Variants.emplace_back(std::move(*A), std::move(*C));
+    }
+    useVariant(0);
+    return Error::success();
+  }
+
   Error analyse(ArrayRef<PipelineStep> Steps, raw_ostream &OS,
                 const TimelineResult::Fit *Searched = nullptr,
                 const CostResult *WithFormula = nullptr,
@@ -1335,6 +1368,32 @@ int listPasses() {
 
 } // namespace
 
+/// --op-rules: the rule file's ops, installed for the run.
+Error loadOpRules() {
+  if (OpRules.empty())
+    return Error::success();
+  auto Buf = MemoryBuffer::getFile(OpRules);
+  if (!Buf)
+    return makeError(OpRules + ": " + Buf.getError().message());
+  return installUserOpRules((*Buf)->getBuffer(), OpRules);
+}
+
+/// --html writes the report of one run.
+Error checkHtmlFlags(ArrayRef<Binding> Bindings) {
+  if (HtmlFile.empty())
+    return Error::success();
+  if (Bindings.size() > 1)
+    return makeError("--html writes the report of one binding; it does not "
+                     "combine with a sweep");
+  if (PrintIR || !Passes.empty())
+    return makeError("--html writes the report; it does not combine with "
+                     "--print-ir or --passes");
+  if (HtmlFile == "-" && OutputFile == "-")
+    return makeError("--html - and the report would both go to standard "
+                     "output; write the report with -o FILE");
+  return Error::success();
+}
+
 int runVramOpt(int Argc, char **Argv) {
   InitLLVM X(Argc, Argv);
   // No argument on a terminal: the usage, not a silent wait on stdin.
@@ -1355,18 +1414,10 @@ int runVramOpt(int Argc, char **Argv) {
   if (InputFiles.size() > 1)
     return Run.fail(
         makeError("one model per run; also given: '" + InputFiles[1] + "'"));
-  if (!OpRules.empty()) {
-    // Errors name the rule file and line: "FILE:LINE: what".
-    auto Buf = MemoryBuffer::getFile(OpRules);
-    if (!Buf) {
-      WithColor::error(errs(), "vram-opt")
-          << OpRules << ": " << Buf.getError().message() << '\n';
-      return 1;
-    }
-    if (Error E = installUserOpRules((*Buf)->getBuffer(), OpRules)) {
-      WithColor::error(errs(), "vram-opt") << toString(std::move(E)) << '\n';
-      return 1;
-    }
+  if (Error E = loadOpRules()) {
+    // Errors name the rule file and line ("FILE:LINE: what"), not the model.
+    WithColor::error(errs(), "vram-opt") << toString(std::move(E)) << '\n';
+    return 1;
   }
   auto Bindings = parseDims();
   if (!Bindings)
@@ -1379,18 +1430,8 @@ int runVramOpt(int Argc, char **Argv) {
     return Run.fail(std::move(E));
   if (Error E = checkFitFlags(*Bindings, Run.WhatIfs.size()))
     return Run.fail(std::move(E));
-  if (!HtmlFile.empty()) {
-    if (Bindings->size() > 1)
-      return Run.fail(makeError("--html writes the report of one binding; it "
-                                "does not combine with a sweep"));
-    if (PrintIR || !Passes.empty())
-      return Run.fail(makeError("--html writes the report; it does not "
-                                "combine with --print-ir or --passes"));
-    if (HtmlFile == "-" && OutputFile == "-")
-      return Run.fail(makeError("--html - and the report would both go to "
-                                "standard output; write the report with -o "
-                                "FILE"));
-  }
+  if (Error E = checkHtmlFlags(*Bindings))
+    return Run.fail(std::move(E));
   auto Load = buildLoadOptions(Bindings->front());
   if (!Load)
     return Run.fail(Load.takeError());
@@ -1399,23 +1440,11 @@ int runVramOpt(int Argc, char **Argv) {
   if (!Report)
     return Run.fail(Report.takeError());
   Run.Report = std::move(*Report);
-  // The outputs are opened before any work, so that a path that cannot be
-  // written fails at once; neither is kept unless the run succeeds.
   auto Out = openOutput(OutputFile, "output");
   if (!Out)
     return Run.fail(Out.takeError());
-  if (!TraceFile.empty()) {
-    auto Trace = openOutput(TraceFile, "trace");
-    if (!Trace)
-      return Run.fail(Trace.takeError());
-    Run.Trace = std::move(*Trace);
-  }
-  if (!HtmlFile.empty()) {
-    auto Html = openOutput(HtmlFile, "HTML");
-    if (!Html)
-      return Run.fail(Html.takeError());
-    Run.Html = std::move(*Html);
-  }
+  if (Error E = Run.openSideOutputs())
+    return Run.fail(std::move(E));
   if (Error E = Run.parse())
     return Run.fail(std::move(E));
   if (!DiffWith.empty())
@@ -1423,17 +1452,8 @@ int runVramOpt(int Argc, char **Argv) {
       return Run.fail(std::move(E));
   if (Error E = warnUnusedCostFlags(Run.Diags))
     return Run.fail(std::move(E));
-  // Every combination's options are checked before the first run.
-  for (const WhatIf &W : Run.WhatIfs) {
-    auto Cost = buildCostOptions(W);
-    if (!Cost)
-      return Run.fail(Cost.takeError());
-    auto Analysis = buildAnalysisOptions(*Cost, W);
-    if (!Analysis)
-      return Run.fail(Analysis.takeError());
-    Run.Variants.emplace_back(std::move(*Analysis), std::move(*Cost));
-  }
-  Run.useVariant(0);
+  if (Error E = Run.buildVariants())
+    return Run.fail(std::move(E));
 
   bool Sweep = Bindings->size() > 1 || Run.Variants.size() > 1;
   Error E = !DiffWith.empty() ? Run.diff(*Bindings, *Steps, (*Out)->os())
