@@ -401,10 +401,9 @@ void priceWorkingSet(CostContext &Ctx) {
   auto Bytes = [&](const Value &S) -> uint64_t {
     auto Ins = SizeOf.try_emplace(&S, 0);
     if (Ins.second) {
-      Optional<uint64_t> B = workingSetBytes(S, C.ActivationType, C.KVFormat);
-      if (!B)
+      if (!S.Sh.isConcrete())
         ++C.UnpricedTensors;
-      Ins.first->second = B.getValueOr(0);
+      Ins.first->second = C.servingBytes(S);
     }
     return Ins.first->second;
   };
@@ -423,7 +422,14 @@ void priceWorkingSet(CostContext &Ctx) {
       if (KV.second)
         C.ActivationsByDType.insert(KV);
   };
-  ForwardWalk(Ctx).run(
+  ForwardWalk Walk(Ctx);
+  // A shared past buffer holds the cache to the end.
+  auto Shared = [&](const Value &S) {
+    return llvm::is_contained(make_second_range(C.KVSharedPast), &S);
+  };
+  if (!C.KVSharedPast.empty())
+    Walk.Keep = Shared;
+  Walk.run(
       [&](const Value &S) {
         Live += Bytes(S);
         LiveByType[TypeName(S)] += Bytes(S);
@@ -478,6 +484,21 @@ Error runCost(CostContext &Ctx) {
     C.WeightFormat = cantFail(lookupStorageFormat(O.WeightFormat));
   if (!O.KVFormat.empty() && RunMode == Mode::Infer)
     C.KVFormat = cantFail(lookupStorageFormat(O.KVFormat));
+  if (O.KVShared && RunMode == Mode::Infer) {
+    C.KVSharedPast = pairKVCache(*Ctx.M.Main);
+    if (C.KVSharedPast.empty()) {
+      unsigned Past = 0, Present = 0;
+      for (const Value *V : Ctx.M.Main->Inputs)
+        Past += V->Kind == ValueKind::Input && isKVCache(*V);
+      for (const Value *V : Ctx.M.Main->Outputs)
+        Present += isKVCache(*V);
+      if (Error E =
+              Ctx.Diags.warn("the KV cache is not shared: " + Twine(Past) +
+                             " past input(s) and " + Twine(Present) +
+                             " present output(s) do not pair up in order"))
+        return E;
+    }
+  }
   C.Terms = std::move(Terms);
   if (Error E = priceParameters(Ctx))
     return E;
@@ -507,6 +528,14 @@ Error runCost(CostContext &Ctx) {
       return E;
   C.Overhead = O.OverheadBytes;
   return Error::success();
+}
+
+uint64_t CostResult::servingBytes(const Value &S) const {
+  uint64_t B = workingSetBytes(S, ActivationType, KVFormat).getValueOr(0);
+  if (const Value *Past = KVSharedPast.lookup(&S))
+    B -= std::min(
+        B, workingSetBytes(*Past, ActivationType, KVFormat).getValueOr(0));
+  return B;
 }
 
 const char *modeName(Mode M) { return M == Mode::Train ? "train" : "infer"; }

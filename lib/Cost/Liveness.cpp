@@ -43,6 +43,27 @@ Optional<uint64_t> workingSetBytes(const Value &S, DType ActTy,
                       static_cast<uint64_t>(std::max<int64_t>(Row, 1)));
 }
 
+DenseMap<const Value *, const Value *> pairKVCache(const Graph &G) {
+  std::vector<const Value *> Past, Present;
+  for (const Value *V : G.Inputs)
+    if (V->Kind == ValueKind::Input && isKVCache(*V))
+      Past.push_back(V);
+  for (const Value *V : G.Outputs)
+    if (isKVCache(*V))
+      Present.push_back(V);
+  DenseMap<const Value *, const Value *> Pairs;
+  if (Past.size() != Present.size())
+    return Pairs;
+  for (size_t I = 0; I < Past.size(); ++I) {
+    if (Past[I]->Ty != Present[I]->Ty || !Past[I]->Sh.hasRank() ||
+        !Present[I]->Sh.hasRank() ||
+        Past[I]->Sh.rank() != Present[I]->Sh.rank())
+      return DenseMap<const Value *, const Value *>();
+    Pairs[Present[I]] = Past[I];
+  }
+  return Pairs;
+}
+
 bool holdsData(const Value &S) {
   return S.Kind == ValueKind::Input || S.Kind == ValueKind::Activation;
 }

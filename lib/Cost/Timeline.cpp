@@ -95,8 +95,7 @@ private:
   uint64_t priced(const Value &V) const {
     if (const SavedTensor *T = SavedOf.lookup(&V))
       return savedBytes(*T);
-    return perGpu(V,
-                  workingSetBytes(V, ActTy, Ctx.Cost.KVFormat).getValueOr(0));
+    return perGpu(V, Ctx.Cost.servingBytes(V));
   }
   /// Bytes of (a tensor shaped like) V on one GPU.
   uint64_t perGpu(const Value &V, uint64_t B) const {
@@ -428,25 +427,33 @@ Error Timeline::runInfer() {
       R.KVCacheBytes += priced(*V);
   for (const Value *V : G.Outputs)
     if (isKVCache(*V) && Ctx.storage(V) == V)
-      R.KVPresentBytes += priced(*V);
+      R.KVPresentBytes += perGpu(
+          *V, workingSetBytes(*V, ActTy, Ctx.Cost.KVFormat).getValueOr(0));
   persistent();
   // The forward working set step by step (the shared forward walk, as the
-  // cost pass prices it), with the cache apart.
-  ForwardWalk(Ctx).run([&](const Value &S) { add(catOf(S), priced(S)); },
-                       [&](size_t I) {
-                         // A generation loop's step also holds its decoder's
-                         // working set, the KV cache at the maximum length
-                         // apart.
-                         StepWorkingSet W = stepWorkingSet(
-                             Ctx, *G.Nodes[I], ActTy, Ctx.Cost.KVFormat);
-                         add(LiveCat::KVCache, W.KVCache);
-                         add(LiveCat::Temporaries, W.Peak - W.KVCache);
-                         R.KVCacheBytes = std::max(R.KVCacheBytes, W.KVCache);
-                         record(Phase::Forward, G.Nodes[I].get());
-                         sub(LiveCat::KVCache, W.KVCache);
-                         sub(LiveCat::Temporaries, W.Peak - W.KVCache);
-                       },
-                       [&](const Value &S) { sub(catOf(S), priced(S)); });
+  // cost pass prices it), with the cache apart; a shared past buffer holds
+  // the cache to the end.
+  ForwardWalk Walk(Ctx);
+  auto Shared = [&](const Value &S) {
+    return is_contained(make_second_range(Ctx.Cost.KVSharedPast), &S);
+  };
+  if (!Ctx.Cost.KVSharedPast.empty())
+    Walk.Keep = Shared;
+  Walk.run([&](const Value &S) { add(catOf(S), priced(S)); },
+           [&](size_t I) {
+             // A generation loop's step also holds its decoder's
+             // working set, the KV cache at the maximum length
+             // apart.
+             StepWorkingSet W =
+                 stepWorkingSet(Ctx, *G.Nodes[I], ActTy, Ctx.Cost.KVFormat);
+             add(LiveCat::KVCache, W.KVCache);
+             add(LiveCat::Temporaries, W.Peak - W.KVCache);
+             R.KVCacheBytes = std::max(R.KVCacheBytes, W.KVCache);
+             record(Phase::Forward, G.Nodes[I].get());
+             sub(LiveCat::KVCache, W.KVCache);
+             sub(LiveCat::Temporaries, W.Peak - W.KVCache);
+           },
+           [&](const Value &S) { sub(catOf(S), priced(S)); });
   if (R.Steps.empty()) // no nodes: the inputs alone
     record(Phase::Forward, nullptr);
   finish();

@@ -191,6 +191,12 @@ cl::opt<std::string> WeightDType("weight-dtype", cl::value_desc("FORMAT"),
                                  cl::cat(PrecisionCat));
 cl::opt<std::string> KVDType("kv-dtype", cl::value_desc("FORMAT"),
                              cl::cat(PrecisionCat));
+cl::opt<bool> KVShared(
+    "kv-shared",
+    cl::desc("Serving: present keys and values are written into the past "
+             "inputs' buffers (ONNX Runtime's past_present_share_buffer), so "
+             "the cache is held once"),
+    cl::cat(PrecisionCat));
 cl::list<std::string> RecipeTerms("recipe-term", cl::value_desc("TERM=BYTES"),
                                   cl::cat(PrecisionCat));
 cl::opt<std::string>
@@ -630,6 +636,7 @@ Expected<CostOptions> buildCostOptions(const WhatIf &W) {
   }
   CO.WeightFormat = WeightDType;
   CO.KVFormat = KVDType;
+  CO.KVShared = KVShared;
   if (!WeightDType.empty())
     if (auto F = lookupStorageFormat(WeightDType); !F)
       return prefixError("--weight-dtype: ", F.takeError());
@@ -677,7 +684,11 @@ Error warnUnusedCostFlags(Diagnostics &Diags) {
                              "--kv-dtype)"))
       return E;
   if (RunMode == Mode::Train && !KVDType.empty())
-    return Diags.warn("--kv-dtype prices the KV cache of serving; it does "
+    if (Error E = Diags.warn("--kv-dtype prices the KV cache of serving; it "
+                             "does not apply to --mode train"))
+      return E;
+  if (RunMode == Mode::Train && KVShared)
+    return Diags.warn("--kv-shared prices the KV cache of serving; it does "
                       "not apply to --mode train");
   return Error::success();
 }

@@ -52,6 +52,11 @@ struct CostOptions {
   /// stored. In training the weight format applies to frozen weights only
   /// (a quantised base, QLoRA); the KV format applies to serving.
   std::string WeightFormat, KVFormat;
+  /// Serving: each present key/value output is written into its past
+  /// input's buffer (ONNX Runtime's past_present_share_buffer), so the cache
+  /// is held once: past inputs live to the end, a present output adds only
+  /// what it has beyond its past.
+  bool KVShared = false;
   /// Framework overhead (CUDA context and workspace), bytes.
   uint64_t OverheadBytes = 400ull << 20;
   /// Data-parallel ranks and the ZeRO stage (ZeRO paper, Rajbhandari et al.
@@ -157,6 +162,12 @@ struct CostResult {
   DType ActivationType = DType::Float16;
   /// The storage formats of CostOptions (null: none given).
   const StorageFormat *WeightFormat = nullptr, *KVFormat = nullptr;
+  /// Serving with CostOptions::KVShared: present output -> the past input
+  /// whose buffer it is written into (empty when not shared).
+  llvm::DenseMap<const Value *, const Value *> KVSharedPast;
+  /// Bytes of a storage in serving's working set: workingSetBytes, less the
+  /// past buffer a present output is written into.
+  uint64_t servingBytes(const Value &S) const;
   std::vector<RecipeTerm> Terms;
   uint64_t ParamCount = 0;        ///< trainable + frozen, each storage once
   uint64_t TrainableCount = 0;    ///< requires grad

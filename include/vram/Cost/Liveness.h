@@ -41,6 +41,11 @@ bool isKVCache(const Value &S);
 /// FixedDType; None when S's shape is not concrete.
 llvm::Optional<uint64_t> workingSetBytes(const Value &S, DType ActTy,
                                          const StorageFormat *KV);
+/// Present KV outputs -> the past KV input each is written into when the
+/// cache buffer is shared (ONNX Runtime's past_present_share_buffer): the
+/// graph's KV inputs and outputs paired in order, when there are as many of
+/// each and each pair has the same rank and dtype; empty otherwise.
+llvm::DenseMap<const Value *, const Value *> pairKVCache(const Graph &G);
 
 /// A storage that a forward step allocates: a graph input or an activation
 /// (parameters, constants and buffers are not).
