@@ -91,6 +91,13 @@ cl::list<std::string>
          cl::desc("Bind a symbolic input dim: --dim NAME=VALUE (repeatable); "
                   "NAME=V1,V2,... sweeps the values, parsing the model once"),
          cl::value_desc("NAME=VALUE"), cl::cat(InputCat));
+cl::list<std::string> Phases(
+    "phase",
+    cl::desc("Run the bindings of --dim once per phase, with these dims "
+             "added (repeatable; paired values, not a product): serving's "
+             "prefill and decode, e.g. --phase past=0,seq=2048 --phase "
+             "past=4095,seq=1; one summary row each"),
+    cl::value_desc("NAME=V,..."), cl::cat(InputCat));
 cl::opt<std::string> DefaultDim(
     "default-dim",
     cl::desc("Bind every symbolic input dim not given by --dim to N"),
@@ -431,8 +438,56 @@ Error prefixError(const Twine &Prefix, Error E) {
 
 using Binding = std::vector<std::pair<std::string, int64_t>>;
 
+/// --phase NAME=V[,NAME=V...] (repeatable): each binding of --dim once per
+/// phase, with the phase's dims added, in the order given (the phases of
+/// serving: prefill with past 0 and the prompt, then the last decode step),
+/// so that paired values run together rather than as a cartesian product.
+/// Every phase binds the same names, none of them bound by --dim.
+Expected<std::vector<Binding>> applyPhases(std::vector<Binding> Bindings) {
+  if (Phases.empty())
+    return Bindings;
+  std::vector<Binding> PhaseDims;
+  for (const std::string &P : Phases) {
+    SmallVector<StringRef, 4> Parts;
+    StringRef(P).split(Parts, ',');
+    Binding B;
+    for (StringRef Part : Parts) {
+      StringRef Name, Val;
+      std::tie(Name, Val) = Part.split('=');
+      int64_t V;
+      if (Name.trim().empty() || Val.trim().getAsInteger(10, V) || V < 0)
+        return makeError("--phase '" + P +
+                         "': expected NAME=VALUE[,NAME=VALUE...] with "
+                         "values >= 0, for example --phase past=0,seq=512");
+      B.emplace_back(Name.trim().str(), V);
+    }
+    PhaseDims.push_back(std::move(B));
+  }
+  auto Names = [](const Binding &B) {
+    std::vector<std::string> N;
+    for (const auto &D : B)
+      N.push_back(D.first);
+    return N;
+  };
+  for (const Binding &B : PhaseDims)
+    if (Names(B) != Names(PhaseDims.front()))
+      return makeError("--phase: every phase binds the same dims, in the "
+                       "same order (" +
+                       join(Names(PhaseDims.front()), ", ") + ")");
+  for (const auto &D : Bindings.front())
+    if (is_contained(Names(PhaseDims.front()), D.first))
+      return makeError("--phase binds " + D.first + ", which --dim binds too");
+  std::vector<Binding> Out;
+  for (const Binding &B : Bindings)
+    for (const Binding &P : PhaseDims) {
+      Out.push_back(B);
+      Out.back().insert(Out.back().end(), P.begin(), P.end());
+    }
+  return Out;
+}
+
 /// The bindings to analyse: one, or with NAME=V1,V2,... the cartesian
-/// product (a sweep), the last --dim varying fastest.
+/// product (a sweep), the last --dim varying fastest; then --phase.
 Expected<std::vector<Binding>> parseDims() {
   std::vector<Binding> Out(1);
   for (const std::string &D : Dims) {
@@ -466,7 +521,7 @@ Expected<std::vector<Binding>> parseDims() {
                      });
     Out = std::move(Next);
   }
-  return Out;
+  return applyPhases(std::move(Out));
 }
 
 /// --passes as pipeline steps (every pass when empty).

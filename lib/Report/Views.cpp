@@ -823,13 +823,14 @@ void printSweep(ArrayRef<SweepPoint> Points, OutputFormat Format,
     return;
   }
   const unsigned Width = reportWidth();
-  OS << wrapText("mode " + std::string(modeName(C0.RunMode)) + ", recipe " +
-                     C0.Recipe +
-                     (C0.RunMode == Mode::Train ? ", optimizer " + C0.Optimizer
-                                                : std::string()) +
-                     "; " + std::to_string(Points.size()) +
-                     (Points.front().Options.empty() ? " bindings" : " runs"),
-                 Width, 2)
+  OS << wrapText(
+            "mode " + std::string(modeName(C0.RunMode)) +
+                (C0.RunMode == Mode::Train
+                     ? ", recipe " + C0.Recipe + ", optimizer " + C0.Optimizer
+                     : std::string()) +
+                "; " + std::to_string(Points.size()) +
+                (Points.front().Options.empty() ? " bindings" : " runs"),
+            Width, 2)
      << "\n\n";
   TextTable T;
   for (const auto &D : Points.front().Dims)
@@ -853,6 +854,23 @@ void printSweep(ArrayRef<SweepPoint> Points, OutputFormat Format,
     T.row(std::move(Cells));
   }
   T.print(OS, Width, 0);
+  // The answer across the rows (serving's phases: the larger of prefill
+  // and decode); the first row on a tie.
+  if (Points.size() < 2)
+    return;
+  const SweepPoint *Max = &Points.front();
+  for (const SweepPoint &P : Points)
+    if (P.PeakBytes > Max->PeakBytes)
+      Max = &P;
+  std::string At;
+  for (const auto &D : Max->Dims)
+    At += " " + D.first + "=" + std::to_string(D.second);
+  for (const auto &O : Max->Options)
+    At += " " + O.first + "=" + O.second;
+  OS << '\n'
+     << wrapText("Largest peak: " + formatBytes(Max->PeakBytes) + " at" + At,
+                 Width, 2)
+     << '\n';
 }
 
 void printReport(const CostContext &Ctx, const ReportOptions &Opts,
