@@ -125,14 +125,19 @@ def peaks(allocs, marks, start_live):
     return out
 
 
-def measure(name, b, s, kind, optimizer):
-    model = build(name).float().train()
+def measure_model(model, b, s, kind, optimizer):
+    """The figures of one step of MODEL (fp32, training mode, built): the
+    bytes of the parameters (with buffers), of Adam's state and of the
+    inputs, and the peaks above the parameters per phase. Adam updates the
+    parameters that require a gradient (all of them, unless some are
+    frozen)."""
     inputs = model.example_inputs(b, s)
     vocab = model.config.vocab
     labels = torch.randint(0, vocab, (b, s))
     param_bytes = storage_bytes(list(model.parameters()) + list(model.buffers()))
     start = storage_bytes(list(inputs) + [labels])
-    opt = (torch.optim.Adam(model.parameters(), lr=1e-4) if optimizer == "adam"
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    opt = (torch.optim.Adam(trainable, lr=1e-4) if optimizer == "adam"
            else None)
     for _ in range(2):  # warm-up; Adam's state is created by the first step
         for p in model.parameters():
@@ -147,13 +152,19 @@ def measure(name, b, s, kind, optimizer):
     allocs, marks = run(model, inputs, labels, kind, opt)
     pk = peaks(allocs, marks, start)
     return OrderedDict(
-        model=name, set=set_of(name),
-        b=b, s=s, loss=kind, optimizer=optimizer, dtype="fp32",
         parameter_bytes=param_bytes, optimizer_state_bytes=state,
         input_bytes=start,
         forward_above_parameters=pk["forward"],
         backward_above_parameters=pk["backward"],
         step_above_parameters_and_state=max(pk.values()))
+
+
+def measure(name, b, s, kind, optimizer):
+    model = build(name).float().train()
+    figures = measure_model(model, b, s, kind, optimizer)
+    return OrderedDict(
+        model=name, set=set_of(name),
+        b=b, s=s, loss=kind, optimizer=optimizer, dtype="fp32", **figures)
 
 
 def export_held_out(name):
